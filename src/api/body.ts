@@ -1,0 +1,585 @@
+/**
+ * Request bodies for create/update/delete: reading with kube-apiserver's size
+ * limit, choosing the decoder from Content-Type, and the checks its handlers
+ * run between decoding and storage (apiserver handlers/create.go, update.go,
+ * rest.go). Error texts are upstream's, since kubectl prints them verbatim;
+ * JSON syntax errors are phrased as Go's encoding/json phrases them.
+ */
+import type { IncomingMessage } from 'node:http';
+import { isPlainObject } from '../machinery/object.js';
+import { goQuote } from '../machinery/go-format.js';
+import { ACCEPTED_MEDIA_TYPES, badRequest, requestEntityTooLarge, unsupportedMediaType } from '../machinery/status.js';
+
+/** kube-apiserver's default --max-request-body-bytes (3 MiB). */
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Reads the whole body, failing with 413 as soon as it is known to exceed
+ * `limit` (an announced Content-Length counts). `limit` <= 0 means unlimited.
+ * On 413 the rest of the body is left unread: answer with `Connection: close`.
+ */
+export function readBody(req: IncomingMessage, limit: number = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
+  const tooLarge = () => requestEntityTooLarge(`limit is ${limit}`);
+  return new Promise<Buffer>((resolve, reject) => {
+    if (req.readableEnded) {
+      resolve(Buffer.alloc(0));
+      return;
+    }
+    if (limit > 0) {
+      const announced = Number(req.headers['content-length']);
+      if (Number.isFinite(announced) && announced > limit) {
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (limit > 0 && size > limit) {
+        done();
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // 'close' before 'end' means the client went away mid-body.
+    const onClose = () => {
+      done();
+      reject(new Error('request body was not completely received'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+    req.resume(); // in case something paused the stream earlier
+  });
+}
+
+// RFC 7230 token characters, as Go's mime package defines them.
+const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+/;
+const TSPECIALS = '()<>@,;:\\"/[]?=';
+
+function consumeValue(v: string): [string, string] | undefined {
+  if (!v.startsWith('"')) {
+    const m = TOKEN.exec(v);
+    return m ? [m[0], v.slice(m[0].length)] : undefined;
+  }
+  let out = '';
+  for (let i = 1; i < v.length; i++) {
+    const c = v[i];
+    if (c === '"') return [out, v.slice(i + 1)];
+    if (c === '\\' && i + 1 < v.length && TSPECIALS.includes(v[i + 1])) {
+      out += v[++i];
+    } else if (c === '\r' || c === '\n') {
+      return undefined;
+    } else {
+      out += c;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The lower-cased media type of a Content-Type, or undefined where Go's
+ * mime.ParseMediaType fails (kube-apiserver then answers 415 too).
+ */
+export function parseMediaType(contentType: string): string | undefined {
+  const semi = contentType.indexOf(';');
+  const base = semi < 0 ? contentType : contentType.slice(0, semi);
+  const mediaType = base.toLowerCase().trim();
+  if (!/^[!#$%&'*+\-.0-9a-z^_`{|}~]+(\/[!#$%&'*+\-.0-9a-z^_`{|}~]+)?$/.test(mediaType)) return undefined;
+  let rest = contentType.slice(base.length);
+  const seen = new Set<string>();
+  while ((rest = rest.trimStart()) !== '') {
+    if (rest.trim() === ';') break; // a trailing semicolon is tolerated
+    if (!rest.startsWith(';')) return undefined;
+    const afterSemi = rest.slice(1).trimStart();
+    const key = TOKEN.exec(afterSemi);
+    if (!key) return undefined;
+    let after = afterSemi.slice(key[0].length).trimStart();
+    if (!after.startsWith('=')) return undefined;
+    after = after.slice(1).trimStart();
+    const value = consumeValue(after);
+    if (!value) return undefined;
+    const name = key[0].toLowerCase();
+    if (seen.has(name)) return undefined;
+    seen.add(name);
+    rest = value[1];
+  }
+  return mediaType;
+}
+
+/**
+ * Throws 415 unless the body is JSON. A missing Content-Type is JSON: upstream
+ * takes its first supported type, and some clients (kubectl scale) send none.
+ * YAML and protobuf are accepted upstream but not here yet, so they get 415 too.
+ */
+export function requireJSONContentType(contentType: string | undefined): void {
+  if (contentType === undefined || contentType === '') return;
+  if (parseMediaType(contentType) !== 'application/json') {
+    throw unsupportedMediaType(contentType, ACCEPTED_MEDIA_TYPES);
+  }
+}
+
+// ---- JSON syntax errors in Go's words ----
+// Upstream runs encoding/json's scanner over the whole body before decoding;
+// clients show its message, so this is a byte-level replica of its states.
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isHex = (c: number) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+const MAX_DEPTH = 10000;
+const IN_KEY = 0; // inside an object, before a key's colon
+const IN_VALUE = 1; // inside an object, after the colon
+const IN_ARRAY = 2;
+
+// encoding/json quoteChar: a byte shown as a Go rune literal.
+function quoteChar(c: number): string {
+  if (c === 0x27) return "'\\''";
+  if (c === 0x22) return `'"'`;
+  return `'${goQuote(String.fromCharCode(c)).slice(1, -1)}'`;
+}
+
+class GoJSONScanner {
+  err: string | undefined;
+  private endTop = false;
+  private stack: number[] = [];
+  private step: (c: number) => void = (c) => this.beginValue(c);
+
+  feed(c: number): boolean {
+    this.step(c);
+    return this.err === undefined;
+  }
+
+  eof(): string | undefined {
+    if (this.err !== undefined || this.endTop) return this.err;
+    this.step(0x20);
+    if (this.endTop) return undefined;
+    return this.err ?? 'unexpected end of JSON input';
+  }
+
+  private fail(c: number, context: string): void {
+    this.err = `invalid character ${quoteChar(c)} ${context}`;
+  }
+
+  private next(state: (c: number) => void): void {
+    this.step = state;
+  }
+
+  private push(c: number, kind: number, then: (c: number) => void): void {
+    this.stack.push(kind);
+    if (this.stack.length > MAX_DEPTH) this.fail(c, 'exceeded max depth');
+    else this.next(then);
+  }
+
+  private pop(): void {
+    this.stack.pop();
+    if (this.stack.length === 0) {
+      this.endTop = true;
+      this.next((c) => this.afterTop(c));
+    } else {
+      this.next((c) => this.endValue(c));
+    }
+  }
+
+  private beginValue(c: number): void {
+    if (isSpace(c)) return;
+    switch (c) {
+      case 0x7b: // {
+        return this.push(c, IN_KEY, (d) => this.beginKeyOrEmpty(d));
+      case 0x5b: // [
+        return this.push(c, IN_ARRAY, (d) => this.beginValueOrEmpty(d));
+      case 0x22:
+        return this.next((d) => this.inString(d));
+      case 0x2d: // -
+        return this.next((d) => this.negative(d));
+      case 0x30:
+        return this.next((d) => this.zero(d));
+      case 0x74:
+        return this.literal('true', 1);
+      case 0x66:
+        return this.literal('false', 1);
+      case 0x6e:
+        return this.literal('null', 1);
+    }
+    if (c >= 0x31 && c <= 0x39) return this.next((d) => this.digits(d));
+    this.fail(c, 'looking for beginning of value');
+  }
+
+  private beginValueOrEmpty(c: number): void {
+    if (isSpace(c)) return;
+    if (c === 0x5d) return this.endValue(c);
+    this.beginValue(c);
+  }
+
+  private beginKeyOrEmpty(c: number): void {
+    if (isSpace(c)) return;
+    if (c === 0x7d) {
+      this.stack[this.stack.length - 1] = IN_VALUE;
+      return this.endValue(c);
+    }
+    this.beginKey(c);
+  }
+
+  private beginKey(c: number): void {
+    if (isSpace(c)) return;
+    if (c === 0x22) return this.next((d) => this.inString(d));
+    this.fail(c, 'looking for beginning of object key string');
+  }
+
+  private endValue(c: number): void {
+    const n = this.stack.length;
+    if (n === 0) {
+      this.endTop = true;
+      this.next((d) => this.afterTop(d));
+      return this.afterTop(c);
+    }
+    if (isSpace(c)) return this.next((d) => this.endValue(d));
+    switch (this.stack[n - 1]) {
+      case IN_KEY:
+        if (c === 0x3a) {
+          this.stack[n - 1] = IN_VALUE;
+          return this.next((d) => this.beginValue(d));
+        }
+        return this.fail(c, 'after object key');
+      case IN_VALUE:
+        if (c === 0x2c) {
+          this.stack[n - 1] = IN_KEY;
+          return this.next((d) => this.beginKey(d));
+        }
+        if (c === 0x7d) return this.pop();
+        return this.fail(c, 'after object key:value pair');
+      default:
+        if (c === 0x2c) return this.next((d) => this.beginValue(d));
+        if (c === 0x5d) return this.pop();
+        return this.fail(c, 'after array element');
+    }
+  }
+
+  private afterTop(c: number): void {
+    if (!isSpace(c)) this.fail(c, 'after top-level value');
+  }
+
+  private inString(c: number): void {
+    if (c === 0x22) return this.next((d) => this.endValue(d));
+    if (c === 0x5c) return this.next((d) => this.escape(d));
+    if (c < 0x20) this.fail(c, 'in string literal');
+  }
+
+  private escape(c: number): void {
+    if ('bfnrt\\/"'.includes(String.fromCharCode(c))) return this.next((d) => this.inString(d));
+    if (c === 0x75) return this.next((d) => this.unicodeEscape(d, 1));
+    this.fail(c, 'in string escape code');
+  }
+
+  private unicodeEscape(c: number, nth: number): void {
+    if (!isHex(c)) return this.fail(c, 'in \\u hexadecimal character escape');
+    this.next(nth === 4 ? (d) => this.inString(d) : (d) => this.unicodeEscape(d, nth + 1));
+  }
+
+  private negative(c: number): void {
+    if (c === 0x30) return this.next((d) => this.zero(d));
+    if (c >= 0x31 && c <= 0x39) return this.next((d) => this.digits(d));
+    this.fail(c, 'in numeric literal');
+  }
+
+  private digits(c: number): void {
+    if (isDigit(c)) return;
+    this.zero(c);
+  }
+
+  private zero(c: number): void {
+    if (c === 0x2e) return this.next((d) => this.dot(d));
+    if (c === 0x65 || c === 0x45) return this.next((d) => this.exponent(d));
+    this.endValue(c);
+  }
+
+  private dot(c: number): void {
+    if (isDigit(c)) return this.next((d) => this.fraction(d));
+    this.fail(c, 'after decimal point in numeric literal');
+  }
+
+  private fraction(c: number): void {
+    if (isDigit(c)) return;
+    if (c === 0x65 || c === 0x45) return this.next((d) => this.exponent(d));
+    this.endValue(c);
+  }
+
+  private exponent(c: number): void {
+    if (c === 0x2b || c === 0x2d) return this.next((d) => this.exponentSign(d));
+    this.exponentSign(c);
+  }
+
+  private exponentSign(c: number): void {
+    if (isDigit(c)) return this.next((d) => this.exponentDigits(d));
+    this.fail(c, 'in exponent of numeric literal');
+  }
+
+  private exponentDigits(c: number): void {
+    if (isDigit(c)) return;
+    this.endValue(c);
+  }
+
+  // true/false/null: `pos` is the index of the letter expected next.
+  private literal(word: string, pos: number): void {
+    this.next((c) => {
+      if (c !== word.charCodeAt(pos)) return this.fail(c, `in literal ${word} (expecting '${word[pos]}')`);
+      if (pos + 1 === word.length) this.next((d) => this.endValue(d));
+      else this.literal(word, pos + 1);
+    });
+  }
+}
+
+/** encoding/json's syntax error for `data`, or undefined if it is valid JSON. */
+export function goJSONSyntaxError(data: Uint8Array): string | undefined {
+  const scanner = new GoJSONScanner();
+  for (const c of data) {
+    if (!scanner.feed(c)) return scanner.err;
+  }
+  return scanner.eof();
+}
+
+// ---- apiVersion/kind ----
+
+// The anonymous struct json.Unmarshal fills to find apiVersion/kind (SimpleMetaFactory.Interpret).
+const TYPE_META_STRUCT = 'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }';
+
+/** How encoding/json names a JSON value in "cannot unmarshal X into ..." errors. */
+export function goJSONKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  return 'object';
+}
+
+/**
+ * The error upstream's serializer hits while reading apiVersion/kind from a
+ * syntactically valid document, or undefined if there is none.
+ */
+function typeMetaError(value: unknown): string | undefined {
+  if (value === null) return undefined;
+  if (!isPlainObject(value)) {
+    return `couldn't get version/kind; json parse error: json: cannot unmarshal ${goJSONKind(value)} into Go value of type ${TYPE_META_STRUCT}`;
+  }
+  // Go reports the first type error in document order.
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if ((key === 'apiVersion' || key === 'kind') && v !== null && typeof v !== 'string') {
+      return `couldn't get version/kind; json parse error: json: cannot unmarshal ${goJSONKind(v)} into Go struct field .${key} of type string`;
+    }
+  }
+  const apiVersion = value.apiVersion;
+  if (typeof apiVersion === 'string' && apiVersion.split('/').length > 2) {
+    return `unexpected GroupVersion string: ${apiVersion}`;
+  }
+  return undefined;
+}
+
+/**
+ * Parses a JSON body the way upstream's decoder reads it, returning the value
+ * or the raw error text (Go wording) without the handler's wrapping. DELETE
+ * bodies surface that text as is; create/update wrap it (decodeObject).
+ */
+export function parseJSONBody(body: Buffer): { value: unknown } | { error: string } {
+  const syntax = goJSONSyntaxError(body);
+  if (syntax !== undefined) return { error: `couldn't get version/kind; json parse error: ${syntax}` };
+  const value: unknown = JSON.parse(body.toString('utf8'));
+  const meta = typeMetaError(value);
+  return meta === undefined ? { value } : { error: meta };
+}
+
+// handlers/rest.go summarizeData: JSON-looking bodies quoted, anything else as hex.
+function summarize(data: Buffer, max = 30): string {
+  if (data.length === 0) return '<empty>';
+  const head = data.subarray(0, max);
+  const text = data[0] === 0x7b ? head.toString('utf8') : head.toString('hex');
+  return data.length > max ? `${text} ...` : text;
+}
+
+// transformDecodeError when the kind could not be determined.
+function unrecognized(expectedKind: string, message: string, data: Buffer) {
+  return badRequest(`the object provided is unrecognized (must be of type ${expectedKind}): ${message} (${summarize(data)})`);
+}
+
+/**
+ * Decodes a create/update body into a JSON object. `expectedKind` (the kind the
+ * endpoint stores) lets the 400 carry upstream's full wording; without it the
+ * message is the bare decoder error. `null` decodes to `{}`, as upstream
+ * decodes it into an empty object (validation then reports what is missing).
+ */
+export function decodeObject(body: Buffer, contentType: string | undefined, expectedKind?: string): Record<string, unknown> {
+  requireJSONContentType(contentType);
+  const parsed = parseJSONBody(body);
+  if ('error' in parsed) {
+    throw expectedKind === undefined ? badRequest(parsed.error) : unrecognized(expectedKind, parsed.error, body);
+  }
+  return parsed.value === null ? {} : (parsed.value as Record<string, unknown>);
+}
+
+export interface ObjectTarget {
+  apiVersion: string;
+  kind: string;
+  /** The name in the URL (update); omit to skip the check (create). */
+  name?: string;
+  /** The request namespace; '' for cluster-scoped resources and for namespaces; omit to skip. */
+  namespace?: string;
+}
+
+export interface TargetOptions {
+  /**
+   * Whether the server knows apiVersion+kind at all (upstream: registered in its
+   * scheme, served or not). Decides between "does not match the expected API
+   * version" and "no kind is registered". Default: only the target itself.
+   */
+  isRegistered?: (apiVersion: string, kind: string) => boolean;
+  /** The scheme named in "no kind is registered" messages; kube-apiserver's built-in one by default. */
+  schemeName?: string;
+}
+
+const LEGACY_SCHEME = 'pkg/api/legacyscheme/scheme.go:30';
+
+interface GVK {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+function parseGroupVersion(apiVersion: string): { group: string; version: string } {
+  if (apiVersion === '' || apiVersion === '/') return { group: '', version: '' };
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+function gvString(g: { group: string; version: string }): string {
+  return g.group === '' ? g.version : `${g.group}/${g.version}`;
+}
+
+// The serializer's gvkWithDefaults: the URL's kind and version fill what the body leaves out.
+function withDefaults(actual: GVK, def: GVK): GVK {
+  const out = { ...actual };
+  if (out.kind === '') out.kind = def.kind;
+  if (out.version === '' && out.group === '') {
+    out.group = def.group;
+    out.version = def.version;
+  }
+  if (out.version === '' && out.group === def.group) out.version = def.version;
+  return out;
+}
+
+// Go package of the internal type a group decodes into, named in conversion errors.
+function internalPackage(group: string): string {
+  switch (group) {
+    case '':
+    case 'events.k8s.io':
+      return 'core';
+    case 'internal.apiserver.k8s.io':
+      return 'apiserverinternal';
+    default:
+      return group.split('.')[0];
+  }
+}
+
+/**
+ * The checks between decoding and storing a create/update body: defaults a
+ * missing apiVersion/kind from the URL (mutating `obj`, as the serializer
+ * does), rejects a foreign apiVersion/kind with upstream's 400, fills or clears
+ * metadata.namespace for the request, and compares names. Check order follows
+ * upstream: decode (kind), apiVersion, namespace, name.
+ */
+export function checkObjectTarget(obj: Record<string, unknown>, expected: ObjectTarget, options: TargetOptions = {}): void {
+  const metaError = typeMetaError(obj);
+  if (metaError !== undefined) throw unrecognized(expected.kind, metaError, Buffer.from(JSON.stringify(obj)));
+
+  const want: GVK = { ...parseGroupVersion(expected.apiVersion), kind: expected.kind };
+  const given: GVK = {
+    ...parseGroupVersion(typeof obj.apiVersion === 'string' ? obj.apiVersion : ''),
+    kind: typeof obj.kind === 'string' ? obj.kind : '',
+  };
+  const actual = withDefaults(given, want);
+  const actualGV = gvString(actual);
+  const handledAs = `${actual.kind} in version ${goQuote(actual.version)} cannot be handled as a ${expected.kind}`;
+
+  if (actual.version === '') {
+    throw badRequest(`${handledAs}: Object 'apiVersion' is missing in '${JSON.stringify(obj)}'`);
+  }
+  const isTarget = actualGV === expected.apiVersion && actual.kind === expected.kind;
+  const registered = isTarget || (options.isRegistered?.(actualGV, actual.kind) ?? false);
+  if (!registered) {
+    const scheme = options.schemeName ?? LEGACY_SCHEME;
+    throw badRequest(`${handledAs}: no kind ${goQuote(actual.kind)} is registered for version ${goQuote(actualGV)} in scheme ${goQuote(scheme)}`);
+  }
+
+  checkMetadataTypes(obj, handledAs, expected.kind);
+
+  if (actual.kind !== expected.kind) {
+    // A different known kind decodes, then fails converting into the target's internal type.
+    const from = `${actual.version}.${actual.kind}`;
+    const to = `${internalPackage(want.group)}.${expected.kind}`;
+    throw badRequest(`${handledAs}: converting (${from}) to (${to}): unknown conversion`);
+  }
+  if (!isTarget) {
+    throw badRequest(`the API version in the data (${actualGV}) does not match the expected API version (${expected.apiVersion})`);
+  }
+  obj.apiVersion = expected.apiVersion;
+  obj.kind = expected.kind;
+
+  if (expected.namespace !== undefined) ensureNamespace(obj, expected.namespace);
+  if (expected.name !== undefined) {
+    const meta = obj.metadata as Record<string, unknown> | undefined;
+    const name = typeof meta?.name === 'string' ? meta.name : '';
+    if (name !== expected.name) {
+      throw badRequest(`the name of the object (${name}) does not match the name on the URL (${expected.name})`);
+    }
+  }
+}
+
+// Decoding into the typed object fails on a metadata of the wrong JSON type.
+function checkMetadataTypes(obj: Record<string, unknown>, handledAs: string, kind: string): void {
+  const meta = obj.metadata;
+  if (meta === undefined || meta === null) return;
+  if (!isPlainObject(meta)) {
+    throw badRequest(`${handledAs}: json: cannot unmarshal ${goJSONKind(meta)} into Go struct field ${kind}.metadata of type v1.ObjectMeta`);
+  }
+  for (const key of ['name', 'namespace']) {
+    const v = meta[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw badRequest(`${handledAs}: json: cannot unmarshal ${goJSONKind(v)} into Go struct field ObjectMeta.metadata.${key} of type string`);
+    }
+  }
+}
+
+// rest.EnsureObjectNamespaceMatchesRequestNamespace: fill an unset namespace,
+// clear it for cluster-scoped resources, reject a different one.
+function ensureNamespace(obj: Record<string, unknown>, requestNamespace: string): void {
+  const meta = isPlainObject(obj.metadata) ? obj.metadata : undefined;
+  const objNamespace = typeof meta?.namespace === 'string' ? meta.namespace : '';
+  if (objNamespace === requestNamespace) return;
+  if (objNamespace === '') {
+    const m = meta ?? (obj.metadata = {} as Record<string, unknown>);
+    m.namespace = requestNamespace;
+    return;
+  }
+  if (requestNamespace === '') {
+    delete meta!.namespace;
+    return;
+  }
+  throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+}

@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../machinery/object.js';
+import { badRequest, methodNotSupported, StatusError, toStatus } from '../machinery/status.js';
+import type { Catalog } from '../registry/catalog.js';
+import type { GenericStore } from '../registry/generic-store.js';
+import { apiVersionOf } from '../registry/resource.js';
+import { checkObjectTarget, decodeObject, readBody } from './body.js';
+import { decodeDeleteOptionsBody, parseDeleteOptions, parseListOptions } from './list-options.js';
+import { parseRequestInfo } from './request-info.js';
+import type { RequestInfo } from './request-info.js';
+import { sendError, sendJson } from './respond.js';
+import { responseSink } from './watch-stream.js';
+
+/** kube-apiserver's answer for a path it does not serve. */
+function pathNotFound(): StatusError {
+  const err = new StatusError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'the server could not find the requested resource',
+    reason: 'NotFound',
+    details: {},
+    code: 404,
+  });
+  return err;
+}
+
+function dryRunOf(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  return values.length > 0;
+}
+
+/**
+ * Serves /api and /apis resource paths: resolves the resource from the catalog and hands the request to
+ * its generic store. No per-kind code lives here.
+ */
+export class ResourceHandler {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly stores: Map<string, GenericStore>,
+  ) {}
+
+  /** Returns false when the path is not a resource path (the caller serves it otherwise). */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    if (!info.isResourceRequest) return false;
+    try {
+      await this.dispatch(req, res, url, info);
+    } catch (err) {
+      sendError(res, err);
+    }
+    return true;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
+    const def = this.catalog.find(info.apiGroup, info.apiVersion, info.resource);
+    if (!def) throw pathNotFound();
+    const store = this.stores.get(`${def.group}/${def.version}/${def.plural}`)!;
+    // A namespace in the path of a cluster-scoped resource, or a subresource the kind lacks, is no route.
+    if (info.namespace && !def.namespaced) throw pathNotFound();
+    if (info.subresource && !(info.subresource === 'status' && def.subresources.includes('status'))) {
+      if (def.subresources.includes(info.subresource as 'scale')) {
+        throw methodNotSupported({ group: def.group, resource: `${def.plural}/${info.subresource}` }, info.verb);
+      }
+      throw pathNotFound();
+    }
+    const gr = { group: def.group, resource: def.plural };
+    if (!def.verbs.includes(info.verb) && !info.subresource) throw methodNotSupported(gr, info.verb);
+    const ns = info.namespace;
+    const query = url.searchParams;
+
+    switch (info.verb) {
+      case 'get': {
+        const found = await store.get(ns, info.name);
+        return sendJson(res, 200, JSON.stringify(found.object));
+      }
+      case 'list': {
+        const opts = parseListOptions(query, false);
+        return sendJson(res, 200, await store.list(def.namespaced ? ns || undefined : undefined, opts));
+      }
+      case 'watch': {
+        const opts = parseListOptions(query, true, { watchList: true });
+        let watcherClose: (() => void) | undefined;
+        const sink = responseSink(req, res, () => watcherClose?.());
+        try {
+          const watcher = await store.watch(def.namespaced ? ns || undefined : undefined, opts, sink);
+          watcherClose = () => watcher.close();
+          if (res.destroyed) watcher.close();
+        } catch (err) {
+          // The stream has started: errors travel as an ERROR event, as kube-apiserver sends them.
+          sink.write(`{"type":"ERROR","object":${JSON.stringify(toStatus(err))}}\n`);
+          sink.end();
+        }
+        return;
+      }
+      case 'create': {
+        if (def.namespaced && !ns) throw methodNotSupported(gr, 'create');
+        const body = await this.readObject(req, def, '', ns);
+        const result = await store.create(ns, body, { dryRun: dryRunOf(query) });
+        return sendJson(res, 201, result.json);
+      }
+      case 'update': {
+        const body = await this.readObject(req, def, info.name, ns);
+        const result = await store.update(ns, info.name, body, {
+          subresource: info.subresource === 'status' ? 'status' : '',
+          dryRun: dryRunOf(query),
+        });
+        return sendJson(res, result.type === 'ADDED' ? 201 : 200, result.json);
+      }
+      case 'delete': {
+        const opts = parseDeleteOptions(query, decodeDeleteOptionsBody(await readBody(req), req.headers['content-type']));
+        const result = await store.delete(ns, info.name, opts);
+        return sendJson(res, 200, result.json);
+      }
+      case 'deletecollection': {
+        const opts = parseDeleteOptions(query, decodeDeleteOptionsBody(await readBody(req), req.headers['content-type']));
+        const results = await store.deleteCollection(def.namespaced ? ns || undefined : undefined, parseListOptions(query, false), opts);
+        const items = results.map((r) => r.json).join(',');
+        return sendJson(res, 200, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":{},"items":[${items}]}`);
+      }
+      case 'patch':
+        throw new StatusError({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `the body of the request was in an unknown format - patch is not supported by this server yet`,
+          reason: 'UnsupportedMediaType',
+          details: {},
+          code: 415,
+        });
+      default:
+        throw methodNotSupported(gr, info.verb);
+    }
+  }
+
+  private async readObject(req: IncomingMessage, def: { kind: string; group: string; version: string }, name: string, namespace: string): Promise<KubeObject> {
+    const raw = await readBody(req);
+    const obj = decodeObject(raw, req.headers['content-type'], def.kind);
+    checkObjectTarget(obj, { apiVersion: apiVersionOf(def), kind: def.kind, name: name || undefined, namespace: namespace || undefined });
+    const meta = obj.metadata;
+    if (meta === undefined || meta === null) obj.metadata = {};
+    else if (typeof meta !== 'object' || Array.isArray(meta)) throw badRequest('metadata must be an object');
+    return obj as KubeObject;
+  }
+}
+

@@ -1,0 +1,311 @@
+import { generateName } from '../machinery/names.js';
+import type { KubeObject } from '../machinery/object.js';
+import {
+  alreadyExists,
+  forbidden,
+  notFound,
+  resourceExpired,
+  StatusError,
+  tooLargeResourceVersion,
+  internalError,
+} from '../machinery/status.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { CompactedError, FutureRevisionError } from '../storage/types.js';
+import type { ListQuery, ObjectKey, StoredObject, WriteDecision, WriteRequest, WriteResult } from '../storage/types.js';
+import type { ChangeFeed } from '../watch/change-feed.js';
+import type { WatchHub } from '../watch/watch-hub.js';
+import { Watcher } from '../watch/watcher.js';
+import type { WatchSink } from '../watch/watcher.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
+import { decideDelete, decideUpdate, prepareCreate } from './object-lifecycle.js';
+import type { DeletePreconditions } from './object-lifecycle.js';
+import { apiVersionOf, groupResource } from './resource.js';
+import type { ResourceDefinition } from './resource.js';
+import { compileSelectors } from './selectors.js';
+
+export interface ListParams {
+  labelSelector: string;
+  fieldSelector: string;
+  resourceVersion: string;
+  resourceVersionMatch: '' | 'NotOlderThan' | 'Exact';
+  limit: number;
+  continue: string;
+}
+
+export interface WatchParams {
+  labelSelector: string;
+  fieldSelector: string;
+  resourceVersion: string;
+  allowWatchBookmarks: boolean;
+  sendInitialEvents?: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface DeleteParams {
+  preconditions?: DeletePreconditions;
+  propagationPolicy?: string;
+  dryRun?: boolean;
+}
+
+export interface StorageDeps {
+  store: ObjectStore;
+  hub: WatchHub;
+  feed: ChangeFeed;
+  /** How long a request naming a future resourceVersion waits for it (kube-apiserver: 3 s). */
+  freshnessTimeoutMs?: number;
+  bookmarkIntervalMs?: number;
+}
+
+const NAMESPACES = 'namespaces';
+/** kube-apiserver retries a generated name that collides (RetryGenerateName). */
+const GENERATE_NAME_ATTEMPTS = 8;
+
+/**
+ * One store for every resource: kube-apiserver's generic registry. The definition and its strategy say
+ * what differs per kind; this class holds the create/get/list/update/delete/watch flow.
+ */
+export class GenericStore {
+  readonly resource: string;
+
+  constructor(
+    readonly def: ResourceDefinition,
+    private readonly deps: StorageDeps,
+  ) {
+    this.resource = groupResource(def);
+  }
+
+  private key(namespace: string, name: string): ObjectKey {
+    return { resource: this.resource, namespace: this.def.namespaced ? namespace : '', name };
+  }
+
+  private gr() {
+    return { group: this.def.group, resource: this.def.plural };
+  }
+
+  async get(namespace: string, name: string): Promise<StoredObject> {
+    const found = await this.deps.store.get(this.key(namespace, name));
+    if (!found) throw notFound(this.gr(), name);
+    return found;
+  }
+
+  async create(namespace: string, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<WriteResult> {
+    if (body.metadata?.resourceVersion) throw internalError(new Error('resourceVersion should not be set on objects to be created'));
+    const prepared = prepareCreate(this.def, body, namespace);
+    const generated = !prepared.metadata.name;
+    for (let attempt = 1; ; attempt++) {
+      const obj = structuredClone(prepared);
+      if (generated) obj.metadata.name = generateName(obj.metadata.generateName!);
+      const name = obj.metadata.name!;
+      const nsKey: ObjectKey = { resource: NAMESPACES, namespace: '', name: namespace };
+      const request: WriteRequest = {
+        key: this.key(namespace, name),
+        reads: this.def.namespaced ? [nsKey] : [],
+        decide: (current, reads) => {
+          if (this.def.namespaced) this.checkNamespace(namespace, reads.get(`${NAMESPACES}\u0000\u0000${namespace}`) ?? null);
+          if (current) throw alreadyExists(this.gr(), name);
+          return { action: 'put', object: obj };
+        },
+      };
+      try {
+        return await this.write(request, opts.dryRun);
+      } catch (err) {
+        const collided = err instanceof StatusError && err.status.reason === 'AlreadyExists';
+        if (!(generated && collided && attempt < GENERATE_NAME_ATTEMPTS)) throw err;
+      }
+    }
+  }
+
+  /** Objects may not be created in a namespace that is missing or being deleted. */
+  private checkNamespace(namespace: string, ns: StoredObject | null): void {
+    if (!ns) throw notFound({ group: '', resource: NAMESPACES }, namespace);
+    if (ns.object.metadata.deletionTimestamp) {
+      const err = forbidden(
+        this.gr(),
+        '',
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+      err.status.details = { ...err.status.details, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] };
+      throw err;
+    }
+  }
+
+  async update(
+    namespace: string,
+    name: string,
+    body: KubeObject,
+    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+  ): Promise<WriteResult> {
+    const subresource = opts.subresource ?? '';
+    const request: WriteRequest = {
+      key: this.key(namespace, name),
+      decide: (current) => {
+        if (!current) throw notFound(this.gr(), name);
+        return decideUpdate(this.def, current, body, subresource);
+      },
+    };
+    if (!this.def.strategy.allowCreateOnUpdate || subresource) return this.write(request, opts.dryRun);
+    const existing = await this.deps.store.get(this.key(namespace, name));
+    if (!existing) return this.create(namespace, body, opts);
+    return this.write(request, opts.dryRun);
+  }
+
+  async delete(namespace: string, name: string, params: DeleteParams = {}): Promise<WriteResult> {
+    return this.write(
+      {
+        key: this.key(namespace, name),
+        decide: (current) => {
+          if (!current) throw notFound(this.gr(), name);
+          return decideDelete(this.def, current, params);
+        },
+      },
+      params.dryRun,
+    );
+  }
+
+  /** Deletes every object the list parameters select; returns what was deleted or marked. */
+  async deleteCollection(namespace: string | undefined, list: ListParams, params: DeleteParams): Promise<WriteResult[]> {
+    const selectors = compileSelectors(list.labelSelector, list.fieldSelector);
+    const page = await this.deps.store.list({
+      resource: this.resource,
+      namespace: this.def.namespaced ? namespace : undefined,
+      labelSelector: selectors.labels,
+      fields: selectors.columns,
+    });
+    const results = await Promise.allSettled(
+      page.items.map((json) => {
+        const obj = JSON.parse(json) as KubeObject;
+        return this.delete(obj.metadata.namespace ?? '', obj.metadata.name!, params);
+      }),
+    );
+    // Objects already gone by the time we reached them are not an error (as upstream).
+    return results.flatMap((r) => {
+      if (r.status === 'fulfilled') return [r.value];
+      if (r.reason instanceof StatusError && r.reason.status.reason === 'NotFound') return [];
+      throw r.reason;
+    });
+  }
+
+  /** Runs the write, or for dryRun only decides it against the current state. */
+  private async write(request: WriteRequest, dryRun?: boolean): Promise<WriteResult> {
+    if (!dryRun) return this.deps.store.write(request);
+    const current = await this.deps.store.get(request.key);
+    const reads = new Map<string, StoredObject | null>();
+    for (const k of request.reads ?? []) reads.set(`${k.resource}\u0000${k.namespace}\u0000${k.name}`, await this.deps.store.get(k));
+    const decision: WriteDecision = request.decide(current, reads);
+    if (decision.action === 'noop') return { type: 'NOOP', rv: current!.rv, object: current!.object, json: JSON.stringify(current!.object) };
+    const type = decision.action === 'delete' ? 'DELETED' : current ? 'MODIFIED' : 'ADDED';
+    return { type, rv: current?.rv ?? 0n, object: decision.object, json: JSON.stringify(decision.object) };
+  }
+
+  async list(namespace: string | undefined, params: ListParams): Promise<string> {
+    const selectors = compileSelectors(params.labelSelector, params.fieldSelector);
+    const query: ListQuery = {
+      resource: this.resource,
+      namespace: this.def.namespaced ? namespace : undefined,
+      labelSelector: selectors.labels,
+      fields: selectors.columns,
+      limit: params.limit > 0 ? params.limit : undefined,
+      countRemaining: selectors.empty,
+    };
+    let consistent = true;
+    if (params.continue) {
+      const token = decodeContinue(params.continue);
+      query.after = token.after;
+      if (token.rv === 'latest') consistent = false;
+      else query.atRevision = token.rv;
+    } else if (params.resourceVersion && params.resourceVersion !== '0') {
+      const rv = BigInt(params.resourceVersion);
+      // Legacy: an rv with a limit and no match asks for that exact snapshot.
+      const exact = params.resourceVersionMatch === 'Exact' || (params.resourceVersionMatch === '' && query.limit !== undefined);
+      if (exact) query.atRevision = rv;
+      else await this.waitForRevision(rv);
+    }
+    try {
+      const result = await this.deps.store.list(query);
+      const meta: Record<string, unknown> = { resourceVersion: result.rv.toString() };
+      if (result.next) {
+        meta.continue = encodeContinue(consistent ? result.rv : 'latest', result.next);
+        if (result.remaining !== undefined) meta.remainingItemCount = result.remaining;
+      }
+      return `{"kind":"${this.def.listKind}","apiVersion":"${apiVersionOf(this.def)}","metadata":${JSON.stringify(meta)},"items":[${result.items.join(',')}]}`;
+    } catch (err) {
+      throw this.listError(err, params);
+    }
+  }
+
+  private listError(err: unknown, params: ListParams): unknown {
+    if (err instanceof CompactedError) {
+      if (params.continue) {
+        const token = decodeContinue(params.continue);
+        const e = resourceExpired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+        e.status.metadata.continue = encodeContinue('latest', token.after);
+        return e;
+      }
+      return resourceExpired('The resourceVersion for the provided list is too old.');
+    }
+    if (err instanceof FutureRevisionError) return tooLargeResourceVersion(err.current, err.requested, 1);
+    return err;
+  }
+
+  /** A read "not older than" rv: wait briefly for a revision that another apiserver has just written. */
+  private async waitForRevision(rv: bigint): Promise<void> {
+    const deadline = Date.now() + (this.deps.freshnessTimeoutMs ?? 3000);
+    for (;;) {
+      const current = await this.deps.store.currentRevision();
+      if (current >= rv) return;
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(current, rv, 1);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Starts a watch writing to `sink`. With no resourceVersion (or "0") the current objects come first as
+   * ADDED events; with sendInitialEvents they are followed by the initial-events-end bookmark.
+   */
+  async watch(namespace: string | undefined, params: WatchParams, sink: WatchSink): Promise<Watcher> {
+    const selectors = compileSelectors(params.labelSelector, params.fieldSelector);
+    const ns = this.def.namespaced ? namespace : undefined;
+    const timeoutMs = params.timeoutSeconds !== undefined && params.timeoutSeconds > 0
+      ? params.timeoutSeconds * 1000
+      : (1800 + Math.random() * 1800) * 1000; // kube-apiserver: between 30 and 60 minutes
+    const watcher = new Watcher(this.deps.hub, sink, {
+      resource: this.resource,
+      namespace: ns,
+      matches: selectors.matches,
+      allowBookmarks: params.allowWatchBookmarks,
+      bookmarkIntervalMs: this.deps.bookmarkIntervalMs,
+      timeoutMs,
+      bookmarkObject: (rv, annotations) => ({
+        kind: this.def.kind,
+        apiVersion: apiVersionOf(this.def),
+        metadata: annotations ? { resourceVersion: rv, annotations } : { resourceVersion: rv },
+      }),
+      errorLine: (err) => `{"type":"ERROR","object":${JSON.stringify(this.watchError(err).status)}}\n`,
+    });
+    const initial = params.sendInitialEvents === true || params.resourceVersion === '' || params.resourceVersion === '0';
+    if (initial) {
+      const list = await this.deps.store.list({ resource: this.resource, namespace: ns, labelSelector: selectors.labels, fields: selectors.columns });
+      watcher.sendInitial(list.items);
+      // The initial-events-end bookmark goes only to clients that accept bookmarks (as the watch cache).
+      watcher.start(list.rv, params.sendInitialEvents === true && params.allowWatchBookmarks);
+      return watcher;
+    }
+    const rv = BigInt(params.resourceVersion);
+    if (rv > this.deps.hub.head && !(await this.deps.feed.waitFor(rv, this.deps.freshnessTimeoutMs ?? 3000))) {
+      watcher.close(`{"type":"ERROR","object":${JSON.stringify(tooLargeResourceVersion(this.deps.hub.head, rv, 1).status)}}\n`);
+      return watcher;
+    }
+    watcher.start(rv);
+    return watcher;
+  }
+
+  private watchError(err: unknown): StatusError {
+    if (err instanceof CompactedError) {
+      return resourceExpired(`too old resource version: ${err.requested} (${err.compacted})`);
+    }
+    if (err instanceof StatusError) return err;
+    return internalError(err);
+  }
+}

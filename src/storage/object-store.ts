@@ -1,0 +1,165 @@
+import { sql } from 'kysely';
+import type { RawBuilder } from 'kysely';
+import type { Db } from './database.js';
+import type { WriteBatcher } from './write-batcher.js';
+import { labelSelectorSql } from './label-sql.js';
+import { CompactedError, FutureRevisionError } from './types.js';
+import type { KubeObject } from '../machinery/object.js';
+import type { ListQuery, ListResult, ObjectKey, StoredObject, WriteRequest, WriteResult } from './types.js';
+
+/**
+ * The Kubernetes-semantic storage interface over PostgreSQL: get, list (latest or at an exact revision,
+ * paged), and writes through the group-commit batcher.
+ */
+export class ObjectStore {
+  constructor(
+    private readonly db: Db,
+    private readonly batcher: WriteBatcher,
+  ) {}
+
+  write(request: WriteRequest): Promise<WriteResult> {
+    return this.batcher.write(request);
+  }
+
+  async get(key: ObjectKey): Promise<StoredObject | null> {
+    const row = await this.db
+      .selectFrom('objects')
+      .select(['rv', 'value'])
+      .where('resource', '=', key.resource)
+      .where('namespace', '=', key.namespace)
+      .where('name', '=', key.name)
+      .executeTakeFirst();
+    return row ? { rv: BigInt(row.rv), object: JSON.parse(row.value) as KubeObject } : null;
+  }
+
+  async currentRevision(): Promise<bigint> {
+    const row = await this.db.selectFrom('revision').select('rv').executeTakeFirstOrThrow();
+    return BigInt(row.rv);
+  }
+
+  async compactedRevision(): Promise<bigint> {
+    const row = await this.db.selectFrom('compaction').select('compacted_rv').executeTakeFirstOrThrow();
+    return BigInt(row.compacted_rv);
+  }
+
+  /**
+   * Lists in one REPEATABLE READ snapshot. The revision row is written in the same transaction as the
+   * objects, so the snapshot holds exactly the writes up to the revision it reads. At an older revision,
+   * objects changed since are recovered from the first history row after it (its prev_value).
+   */
+  async list(q: ListQuery): Promise<ListResult> {
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        const head = await sql<{ rv: string; compacted_rv: string }>`
+          SELECT r.rv, c.compacted_rv FROM revision r, compaction c`.execute(trx);
+        const current = BigInt(head.rows[0].rv);
+        const compacted = BigInt(head.rows[0].compacted_rv);
+        const at = q.atRevision ?? current;
+        if (at > current) throw new FutureRevisionError(at, current);
+        if (at < compacted) throw new CompactedError(at, compacted);
+
+        const filters = filterSql(q);
+        const limit = q.limit && q.limit > 0 ? q.limit : undefined;
+        const limitSql = limit ? sql`LIMIT ${limit + 1}` : sql``;
+        const source = at === current ? currentRows(q, filters) : rowsAtRevision(q, at, filters);
+        const result = await sql<{ namespace: string; name: string; value: string }>`
+          SELECT namespace, name, value FROM (${source}) s ORDER BY namespace, name ${limitSql}`.execute(trx);
+        const rows = result.rows;
+        const out: ListResult = { rv: at, items: [] };
+        const more = limit !== undefined && rows.length > limit;
+        const page = more ? rows.slice(0, limit) : rows;
+        out.items = page.map((r) => r.value);
+        if (more) {
+          const last = page[page.length - 1];
+          out.next = { namespace: last.namespace, name: last.name };
+          if (q.countRemaining) {
+            const count = await sql<{ n: string }>`
+              SELECT count(*) AS n FROM (${source}) s
+              WHERE (namespace, name) > (${last.namespace}, ${last.name})`.execute(trx);
+            out.remaining = Number(count.rows[0].n);
+          }
+        }
+        return out;
+      });
+  }
+}
+
+/** Conditions on (namespace, name, labels) shared by the latest and historical list queries. */
+function filterSql(q: ListQuery): RawBuilder<boolean> {
+  const parts: RawBuilder<boolean>[] = [];
+  if (q.namespace !== undefined) parts.push(sql<boolean>`namespace = ${q.namespace}`);
+  if (q.after) parts.push(sql<boolean>`(namespace, name) > (${q.after.namespace}, ${q.after.name})`);
+  for (const f of q.fields ?? []) {
+    const op = f.op === '=' ? sql.raw('=') : sql.raw('<>');
+    parts.push(sql<boolean>`${sql.ref(f.column)} ${op} ${f.value}`);
+  }
+  if (q.labelSelector && q.labelSelector.length > 0) parts.push(labelSelectorSql(q.labelSelector));
+  return parts.length === 0 ? sql<boolean>`true` : sql<boolean>`${sql.join(parts, sql` AND `)}`;
+}
+
+function currentRows(q: ListQuery, filters: RawBuilder<boolean>): RawBuilder<unknown> {
+  return sql`SELECT namespace, name, value FROM objects WHERE resource = ${q.resource} AND ${filters}`;
+}
+
+function rowsAtRevision(q: ListQuery, at: bigint, filters: RawBuilder<boolean>): RawBuilder<unknown> {
+  // Labels of historical states are not in a column: read them from the JSON.
+  const histLabels = sql`coalesce((prev_value::jsonb)->'metadata'->'labels', '{}'::jsonb)`;
+  const labelCond = q.labelSelector && q.labelSelector.length > 0 ? labelSelectorSql(q.labelSelector, histLabels) : sql<boolean>`true`;
+  const keyFilters = filterSql({ ...q, labelSelector: undefined });
+  return sql`
+    SELECT namespace, name, value FROM objects
+      WHERE resource = ${q.resource} AND rv <= ${at.toString()} AND ${filters}
+    UNION ALL
+    SELECT namespace, name, prev_value AS value FROM (
+      SELECT DISTINCT ON (namespace, name) namespace, name, type, prev_value FROM history
+        WHERE resource = ${q.resource} AND rv > ${at.toString()} AND ${keyFilters}
+        ORDER BY namespace, name, rv ASC
+    ) first_change
+      WHERE type <> 'ADDED' AND ${labelCond}`;
+}
+
+export interface HistoryRow {
+  rv: bigint;
+  resource: string;
+  namespace: string;
+  name: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  value: string;
+  prevValue: string | null;
+}
+
+/** History rows after `after` (exclusive), up to `upTo` (inclusive), oldest first. */
+export async function readHistory(
+  db: Db,
+  opts: { after: bigint; upTo?: bigint; resource?: string; limit: number },
+): Promise<HistoryRow[]> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      const compacted = BigInt((await trx.selectFrom('compaction').select('compacted_rv').executeTakeFirstOrThrow()).compacted_rv);
+      if (opts.after < compacted) throw new CompactedError(opts.after, compacted);
+      let q = trx
+        .selectFrom('history')
+        .select(['rv', 'resource', 'namespace', 'name', 'type', 'value', 'prev_value'])
+        .where('rv', '>', opts.after.toString())
+        .orderBy('rv')
+        .limit(opts.limit);
+      if (opts.upTo !== undefined) q = q.where('rv', '<=', opts.upTo.toString());
+      if (opts.resource !== undefined) q = q.where('resource', '=', opts.resource);
+      const rows = await q.execute();
+      return rows.map((r) => ({
+        rv: BigInt(r.rv),
+        resource: r.resource,
+        namespace: r.namespace,
+        name: r.name,
+        type: r.type,
+        value: r.value,
+        prevValue: r.prev_value,
+      }));
+    });
+}
