@@ -43,6 +43,7 @@ CREATE TABLE history (
   type       text NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
   value      text NOT NULL,
   prev_value text,
+  prev_labels jsonb, -- labels of prev_value, for label selectors on lists at this older state
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX history_key ON history (resource, namespace, name, rv);

@@ -11,19 +11,17 @@ import type { RequestInfo } from './request-info.js';
 import { sendError, sendJson } from './respond.js';
 import { responseSink } from './watch-stream.js';
 
-/** kube-apiserver's answer for a path it does not serve. */
+/** kube-apiserver's router answers for a path it does not serve, and for a method a path lacks. */
 function pathNotFound(): StatusError {
-  const err = new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'the server could not find the requested resource',
-    reason: 'NotFound',
-    details: {},
-    code: 404,
-  });
-  return err;
+  return routeError('the server could not find the requested resource', 'NotFound', 404);
+}
+
+function methodNotAllowed(): StatusError {
+  return routeError('the server does not allow this method on the requested resource', 'MethodNotAllowed', 405);
+}
+
+function routeError(message: string, reason: string, code: number): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details: {}, code });
 }
 
 function dryRunOf(query: URLSearchParams): boolean {
@@ -96,7 +94,7 @@ export class ResourceHandler {
         return;
       }
       case 'create': {
-        if (def.namespaced && !ns) throw methodNotSupported(gr, 'create');
+        if (info.name || (def.namespaced && !ns)) throw methodNotAllowed();
         const body = await this.readObject(req, def, '', ns);
         const result = await store.create(ns, body, { dryRun: dryRunOf(query) });
         return sendJson(res, 201, result.json);

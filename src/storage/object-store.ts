@@ -105,8 +105,7 @@ function currentRows(q: ListQuery, filters: RawBuilder<boolean>): RawBuilder<unk
 }
 
 function rowsAtRevision(q: ListQuery, at: bigint, filters: RawBuilder<boolean>): RawBuilder<unknown> {
-  // Labels of historical states are not in a column: read them from the JSON.
-  const histLabels = sql`coalesce((prev_value::jsonb)->'metadata'->'labels', '{}'::jsonb)`;
+  const histLabels = sql`coalesce(prev_labels, '{}'::jsonb)`;
   const labelCond = q.labelSelector && q.labelSelector.length > 0 ? labelSelectorSql(q.labelSelector, histLabels) : sql<boolean>`true`;
   const keyFilters = filterSql({ ...q, labelSelector: undefined });
   return sql`
@@ -114,7 +113,7 @@ function rowsAtRevision(q: ListQuery, at: bigint, filters: RawBuilder<boolean>):
       WHERE resource = ${q.resource} AND rv <= ${at.toString()} AND ${filters}
     UNION ALL
     SELECT namespace, name, prev_value AS value FROM (
-      SELECT DISTINCT ON (namespace, name) namespace, name, type, prev_value FROM history
+      SELECT DISTINCT ON (namespace, name) namespace, name, type, prev_value, prev_labels FROM history
         WHERE resource = ${q.resource} AND rv > ${at.toString()} AND ${keyFilters}
         ORDER BY namespace, name, rv ASC
     ) first_change

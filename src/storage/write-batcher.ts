@@ -17,6 +17,7 @@ interface Change {
   type: EventType;
   json: string;
   prevJson: string | null;
+  prevLabels: Record<string, string> | null;
   labels: Record<string, string>;
 }
 
@@ -113,7 +114,15 @@ export class WriteBatcher {
           object.metadata.resourceVersion = rv.toString();
           const json = JSON.stringify(object);
           const type: EventType = decision.action === 'delete' ? 'DELETED' : current.stored ? 'MODIFIED' : 'ADDED';
-          changes.push({ rv, key: request.key, type, json, prevJson: current.json, labels: object.metadata.labels ?? {} });
+          changes.push({
+            rv,
+            key: request.key,
+            type,
+            json,
+            prevJson: current.json,
+            prevLabels: current.stored ? (current.stored.object.metadata.labels ?? {}) : null,
+            labels: object.metadata.labels ?? {},
+          });
           state.set(k, decision.action === 'delete' ? { stored: null, json: null } : { stored: { rv, object }, json });
           return { ok: true as const, result: { type, rv, object, json } };
         } catch (error) {
@@ -148,8 +157,8 @@ export class WriteBatcher {
     await client.query(
       `WITH rev AS (UPDATE revision SET rv = $1 WHERE singleton),
        hist AS (
-         INSERT INTO history (rv, resource, namespace, name, type, value, prev_value)
-         SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])),
+         INSERT INTO history (rv, resource, namespace, name, type, value, prev_value, prev_labels)
+         SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $18::jsonb[])),
        del AS (
          DELETE FROM objects o USING unnest($9::text[], $10::text[], $11::text[]) AS d(resource, namespace, name)
          WHERE o.resource = d.resource AND o.namespace = d.namespace AND o.name = d.name),
@@ -176,6 +185,7 @@ export class WriteBatcher {
         puts.map((c) => c.rv.toString()),
         puts.map((c) => JSON.stringify(c.labels)),
         puts.map((c) => c.json),
+        changes.map((c) => (c.prevLabels ? JSON.stringify(c.prevLabels) : null)),
       ],
     );
   }
