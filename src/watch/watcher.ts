@@ -89,8 +89,13 @@ export class Watcher {
 
   private bookmark(annotations?: Record<string, string>): void {
     if (this.closed) return;
-    // Only a cursor that is caught up may be promised: everything up to it has been sent.
-    if (!annotations && this.pumping) return;
+    if (!annotations) {
+      // Advance to the feed's head first (synchronous when the ring covers us), so the bookmark carries
+      // the latest revision even if no event of this resource arrived. Only a cursor that is caught up
+      // may be promised: everything up to it has been sent.
+      void this.pump();
+      if (this.pumping || this.closed) return;
+    }
     const object = this.opts.bookmarkObject(this.cursor.toString(), annotations);
     this.sink.write(`{"type":"BOOKMARK","object":${JSON.stringify(object)}}\n`);
   }
