@@ -399,9 +399,14 @@ function typeMetaError(value: unknown): string | undefined {
  * bodies surface that text as is; create/update wrap it (decodeObject).
  */
 export function parseJSONBody(body: Buffer): { value: unknown } | { error: string } {
-  const syntax = goJSONSyntaxError(body);
-  if (syntax !== undefined) return { error: `couldn't get version/kind; json parse error: ${syntax}` };
-  const value: unknown = JSON.parse(body.toString('utf8'));
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    // Only a body that does not parse pays for the byte-level scan that words the error as Go does.
+    const syntax = goJSONSyntaxError(body) ?? (err as Error).message;
+    return { error: `couldn't get version/kind; json parse error: ${syntax}` };
+  }
   const meta = typeMetaError(value);
   return meta === undefined ? { value } : { error: meta };
 }
