@@ -53,6 +53,9 @@ export function openDatabase(options: DatabaseOptions): Database {
   });
   // A pool client that errors while idle (for example the server restarted) must not crash the process.
   pool.on('error', () => {});
+  // Nor one that is checked out but between queries (pg-pool removes its listener then): the error is
+  // otherwise unhandled and kills the process. The next query on it fails and the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

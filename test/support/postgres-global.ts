@@ -113,7 +113,6 @@ interface Stash {
   hooked: boolean;
   shared?: Promise<string>;
   binaries?: Promise<Binaries>;
-  postgresIds?: { uid: number; gid: number } | null;
   sequence: number;
 }
 
@@ -585,7 +584,11 @@ export class EmbeddedServer implements ServerControl {
     if (child.pid !== undefined) {
       // --pdeathsig covers this process's death; the watchdog also the run owner's (a killed jest)
       const pid = child.pid;
-      this.watchdog = startWatchdog(`tr '\\0' ' ' </proc/${pid}/cmdline 2>/dev/null | grep -qF -- ${shellQuote(this.dataDir)} && kill -QUIT ${pid}`);
+      this.watchdog = startWatchdog(
+        `if tr '\\0' ' ' </proc/${pid}/cmdline 2>/dev/null | grep -qF -- ${shellQuote(this.dataDir)}; then ` +
+          `kill -QUIT ${pid}; for i in $(seq 1 100); do kill -0 ${pid} 2>/dev/null || break; sleep 0.1; done; fi; ` +
+          `rm -rf ${shellQuote(this.dir)}`,
+      );
     }
     this.exited = new Promise<void>((resolve) => {
       const done = (why: string) => {
@@ -716,6 +719,17 @@ export class ContainerServer implements ServerControl {
    * otherwise docker picks one.
    */
   static async create(opts: { maxConnections: number; fixedPort?: number }): Promise<ContainerServer> {
+    try {
+      return await ContainerServer.createUnchecked(opts);
+    } catch (err) {
+      if (/container runtime|docker\.sock/i.test(String(err))) {
+        throw new Error(`${String(err)}\n(Is Docker running? On these machines shared/tools/offline-images.sh starts it and builds ${DEFAULT_IMAGE}.)`);
+      }
+      throw err;
+    }
+  }
+
+  private static async createUnchecked(opts: { maxConnections: number; fixedPort?: number }): Promise<ContainerServer> {
     const tc = await loadTestcontainers();
     const image = postgresImage();
     await checkImage(image);
@@ -798,9 +812,11 @@ export class ContainerServer implements ServerControl {
     if (!this.isRunning) return;
     const { rt, c } = await this.client();
     const signal = mode === 'fast' ? 'INT' : 'QUIT';
-    const r = await rt.container.exec(c, ['sh', '-c', `kill -${signal} "$(head -n1 "\${PGDATA:-/var/lib/postgresql/data}/postmaster.pid")"`]);
+    const r = await rt.container
+      .exec(c, ['sh', '-c', `kill -${signal} "$(head -n1 "\${PGDATA:-/var/lib/postgresql/data}/postmaster.pid")"`])
+      .catch(() => ({ exitCode: -1 })); // e.g. the container is not running any more
     if (r.exitCode !== 0) {
-      await rt.container.stop(c, { timeout: 10 });
+      await rt.container.stop(c, { timeout: 10 }).catch(() => undefined);
     } else {
       const deadline = Date.now() + STOP_TIMEOUT_MS;
       while ((await rt.container.inspect(c)).State.Running) {
