@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import type { Logger } from 'pino';
 import { StatusError } from '../machinery/status.js';
 import { Catalog } from '../registry/catalog.js';
@@ -13,11 +12,9 @@ import { ObjectStore } from '../storage/object-store.js';
 import { WriteBatcher } from '../storage/write-batcher.js';
 import { ChangeFeed } from '../watch/change-feed.js';
 import { WatchHub } from '../watch/watch-hub.js';
-import { serveHealth, sendVersion } from './non-resource.js';
 import type { HealthCheck } from './non-resource.js';
-import { Discovery } from './discovery.js';
-import { ResourceHandler } from './resource-handler.js';
-import { sendError } from './respond.js';
+import { buildHttpApp, INSECURE_ADMIN } from './http-app.js';
+import type { Authenticator } from './http-app.js';
 
 export interface ApiServerOptions {
   databaseUrl: string;
@@ -28,6 +25,8 @@ export interface ApiServerOptions {
   compactionIntervalSeconds?: number;
   /** Events kept in memory per resource for watches (older ones are read from the history table). */
   watchCacheSize?: number;
+  /** Who requests act as; by default every request is an administrator (`--insecure`). */
+  authenticate?: Authenticator;
   logger: Logger;
 }
 
@@ -106,35 +105,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   ];
   const readiness: HealthCheck[] = [...checks, { name: 'shutdown', check: () => { if (shuttingDown) throw new Error('shutting down'); } }];
 
-  const resources = new ResourceHandler(catalog, stores);
-  const discovery = new Discovery(catalog);
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.use((req, res, next) => {
-    const url = new URL(req.originalUrl, 'http://localhost');
-    const started = performance.now();
-    res.on('finish', () => {
-      logger.debug({ verb: req.method, uri: req.originalUrl, code: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
-    });
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    const health = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(path);
-    if (health) {
-      const list = health[1] === 'readyz' ? readiness : checks;
-      void serveHealth(res, health[1], list, health[2], url.searchParams.has('verbose'));
-      return;
-    }
-    if (path === '/version') return sendVersion(res);
-    if (discovery.serve(path, res)) return;
-    resources
-      .handle(req, res, url)
-      .then((handled) => {
-        if (!handled) next();
-      })
-      .catch((err: unknown) => sendError(res, err));
-  });
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send('404 page not found\n');
+  const app = buildHttpApp({
+    catalog,
+    stores,
+    liveness: checks,
+    readiness,
+    authenticate: opts.authenticate ?? INSECURE_ADMIN,
+    observers: [
+      (req, res, ctx) =>
+        res.on('finish', () => {
+          logger.debug({ verb: req.method, uri: req.url, code: res.statusCode, ms: Math.round(performance.now() - ctx.started) }, 'request');
+        }),
+    ],
   });
 
   const server = http.createServer({ keepAliveTimeout: 65_000 }, app);

@@ -1,0 +1,96 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
+import type { Catalog } from '../registry/catalog.js';
+import type { GenericStore } from '../registry/generic-store.js';
+import { Discovery } from './discovery.js';
+import { serveHealth, sendVersion } from './non-resource.js';
+import type { HealthCheck } from './non-resource.js';
+import { ResourceHandler } from './resource-handler.js';
+import { sendError } from './respond.js';
+
+/** Who a request acts as (kube-apiserver's user.Info). */
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+}
+
+/** Decides who sent a request; undefined means it carried no credentials we accept. */
+export type Authenticator = (req: IncomingMessage) => Promise<UserInfo | undefined> | UserInfo | undefined;
+
+/** What every stage of the pipeline knows about the request, kept in res.locals.request. */
+export interface RequestContext {
+  url: URL;
+  /** The path without trailing slashes. */
+  path: string;
+  started: number;
+  user?: UserInfo;
+}
+
+/** Called when a request starts, to watch it through to its end (request logs, metrics). */
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => void;
+
+export interface HttpAppOptions {
+  catalog: Catalog;
+  stores: Map<string, GenericStore>;
+  liveness: HealthCheck[];
+  readiness: HealthCheck[];
+  authenticate: Authenticator;
+  observers?: RequestObserver[];
+}
+
+/** Acts as an administrator for every request: `--insecure` on loopback only. */
+export const INSECURE_ADMIN: Authenticator = () => ({ username: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
+
+/**
+ * The request pipeline, in kube-apiserver's order: observe, authenticate, then the non-resource paths
+ * (health, version, discovery) and the resource handler.
+ */
+export function buildHttpApp(opts: HttpAppOptions): express.Express {
+  const resources = new ResourceHandler(opts.catalog, opts.stores);
+  const discovery = new Discovery(opts.catalog);
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  app.use((req, res, next) => {
+    const url = new URL(req.originalUrl, 'http://localhost');
+    const ctx: RequestContext = { url, path: url.pathname.replace(/\/+$/, '') || '/', started: performance.now() };
+    res.locals.request = ctx;
+    for (const observe of opts.observers ?? []) observe(req, res, ctx);
+    next();
+  });
+
+  app.use((req, res, next) => {
+    const ctx = res.locals.request as RequestContext;
+    Promise.resolve(opts.authenticate(req))
+      .then((user) => {
+        ctx.user = user;
+        next();
+      })
+      .catch((err: unknown) => sendError(res, err));
+  });
+
+  app.use((req, res, next) => {
+    const ctx = res.locals.request as RequestContext;
+    const health = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(ctx.path);
+    if (health) {
+      const checks = health[1] === 'readyz' ? opts.readiness : opts.liveness;
+      void serveHealth(res, health[1], checks, health[2], ctx.url.searchParams.has('verbose'));
+      return;
+    }
+    if (ctx.path === '/version') return sendVersion(res);
+    if (discovery.serve(ctx.path, res)) return;
+    resources
+      .handle(req, res, ctx.url)
+      .then((handled) => {
+        if (!handled) next();
+      })
+      .catch((err: unknown) => sendError(res, err));
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('404 page not found\n');
+  });
+  return app;
+}
