@@ -130,35 +130,45 @@ export interface HistoryRow {
   prevValue: string | null;
 }
 
-/** History rows after `after` (exclusive), up to `upTo` (inclusive), oldest first. */
+/**
+ * History rows after `after` (exclusive), up to `upTo` (inclusive), oldest first. One statement, so the
+ * compaction floor and the rows come from one snapshot: if the floor is above `after`, rows were removed
+ * and the caller must not pretend to have them all.
+ */
 export async function readHistory(
   db: Db,
   opts: { after: bigint; upTo?: bigint; resource?: string; limit: number },
 ): Promise<HistoryRow[]> {
-  return db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .setAccessMode('read only')
-    .execute(async (trx) => {
-      const compacted = BigInt((await trx.selectFrom('compaction').select('compacted_rv').executeTakeFirstOrThrow()).compacted_rv);
-      if (opts.after < compacted) throw new CompactedError(opts.after, compacted);
-      let q = trx
-        .selectFrom('history')
-        .select(['rv', 'resource', 'namespace', 'name', 'type', 'value', 'prev_value'])
-        .where('rv', '>', opts.after.toString())
-        .orderBy('rv')
-        .limit(opts.limit);
-      if (opts.upTo !== undefined) q = q.where('rv', '<=', opts.upTo.toString());
-      if (opts.resource !== undefined) q = q.where('resource', '=', opts.resource);
-      const rows = await q.execute();
-      return rows.map((r) => ({
-        rv: BigInt(r.rv),
-        resource: r.resource,
-        namespace: r.namespace,
-        name: r.name,
-        type: r.type,
-        value: r.value,
-        prevValue: r.prev_value,
-      }));
-    });
+  const upTo = opts.upTo !== undefined ? sql`AND rv <= ${opts.upTo.toString()}` : sql``;
+  const resource = opts.resource !== undefined ? sql`AND resource = ${opts.resource}` : sql``;
+  const result = await sql<{
+    compacted_rv: string;
+    rv: string | null;
+    resource: string;
+    namespace: string;
+    name: string;
+    type: HistoryRow['type'];
+    value: string;
+    prev_value: string | null;
+  }>`
+    SELECT c.compacted_rv, h.rv, h.resource, h.namespace, h.name, h.type, h.value, h.prev_value
+    FROM compaction c
+    LEFT JOIN LATERAL (
+      SELECT rv, resource, namespace, name, type, value, prev_value FROM history
+      WHERE rv > ${opts.after.toString()} ${upTo} ${resource}
+      ORDER BY rv LIMIT ${opts.limit}
+    ) h ON true`.execute(db);
+  const compacted = BigInt(result.rows[0].compacted_rv);
+  if (opts.after < compacted) throw new CompactedError(opts.after, compacted);
+  return result.rows
+    .filter((r) => r.rv !== null)
+    .map((r) => ({
+      rv: BigInt(r.rv!),
+      resource: r.resource,
+      namespace: r.namespace,
+      name: r.name,
+      type: r.type,
+      value: r.value,
+      prevValue: r.prev_value,
+    }));
 }

@@ -117,6 +117,7 @@ export class Watcher {
               if (ev.rv > head) break;
               this.deliver(ev);
             }
+            this.flush();
             this.cursor = head;
           } else {
             // Behind the ring: catch up from the history table (410 if it was compacted).
@@ -124,6 +125,7 @@ export class Watcher {
             const rows = await readHistory(this.hub.db, { after: this.cursor, upTo, resource: this.resource, limit: HISTORY_PAGE });
             if (this.closed) return;
             for (const row of rows) this.deliver(new ChangeEvent(row));
+            this.flush();
             this.cursor = rows.length < HISTORY_PAGE ? upTo : rows[rows.length - 1].rv;
           }
           if (this.sink.buffered() > (this.opts.maxBufferedBytes ?? 16 * 1024 * 1024)) {
@@ -139,17 +141,26 @@ export class Watcher {
     }
   }
 
+  /** Lines gathered during one pump: written to the socket in one call (one chunk, one syscall). */
+  private pending: string[] = [];
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.sink.write(this.pending.length === 1 ? this.pending[0] : this.pending.join(''));
+    this.pending = [];
+  }
+
   private deliver(ev: ChangeEvent): void {
     if (this.opts.namespace !== undefined && ev.namespace !== this.opts.namespace) return;
     const matches = this.opts.matches;
     if (!matches) {
-      this.sink.write(ev.line(ev.type));
+      this.pending.push(ev.line(ev.type));
       return;
     }
     const now = ev.type !== 'DELETED' && matches(ev.object);
     const before = ev.prevJson !== null && matches(ev.prevObject!);
-    if (now && before) this.sink.write(ev.line('MODIFIED'));
-    else if (now) this.sink.write(ev.line('ADDED'));
-    else if (before) this.sink.write(ev.type === 'DELETED' ? ev.line('DELETED') : ev.leftSelectorLine());
+    if (now && before) this.pending.push(ev.line('MODIFIED'));
+    else if (now) this.pending.push(ev.line('ADDED'));
+    else if (before) this.pending.push(ev.type === 'DELETED' ? ev.line('DELETED') : ev.leftSelectorLine());
   }
 }
