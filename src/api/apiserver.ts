@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { StatusError } from '../machinery/status.js';
@@ -13,6 +14,11 @@ import { WriteBatcher } from '../storage/write-batcher.js';
 import { ChangeFeed } from '../watch/change-feed.js';
 import { WatchHub } from '../watch/watch-hub.js';
 import type { HealthCheck } from './non-resource.js';
+import { InFlightRequests, shutdownGracefully } from './graceful-shutdown.js';
+import { ApiServerMetrics } from './metrics.js';
+import { requestClassifier } from './request-labels.js';
+import { requestLogObserver } from './request-log.js';
+import { createAuthenticator } from './authn/authenticator.js';
 import { buildHttpApp, INSECURE_ADMIN } from './http-app.js';
 import type { Authenticator } from './http-app.js';
 
@@ -25,8 +31,31 @@ export interface ApiServerOptions {
   compactionIntervalSeconds?: number;
   /** Events kept in memory per resource for watches (older ones are read from the history table). */
   watchCacheSize?: number;
-  /** Who requests act as; by default every request is an administrator (`--insecure`). */
+  /**
+   * Serve HTTPS with this certificate and key (PEM). With `clientCA`, client certificates it signed
+   * authenticate their requests (requested, not required, so that a request without one still gets
+   * a proper 401 Status).
+   */
+  tls?: { cert: string; key: string; clientCA?: string };
+  /**
+   * Who requests act as. By default, with `tls`: client certificates (when `clientCA` is set), else
+   * anonymous (src/api/authn); without `tls`: every request is an administrator (`--insecure`).
+   */
   authenticate?: Authenticator;
+  /** --service-cluster-ip-range, validated by the command line; kept for the services to come. */
+  serviceClusterIPRange?: string;
+  /**
+   * `--shutdown-delay-duration`: on stop(), /readyz fails this long before the listener closes, so load
+   * balancers stop sending new requests first. 0 by default (the command line's default is 3 s).
+   */
+  shutdownDelaySeconds?: number;
+  /** How long stop() lets requests in flight (watches aside) finish before cutting them; 60 s by default. */
+  shutdownDrainTimeoutSeconds?: number;
+  /**
+   * Under `--workers`: this process's worker number (responses carry it in `X-Pgkube-Worker`) and the
+   * text of /metrics for the whole port, aggregated by the primary.
+   */
+  worker?: { id: number; aggregateMetrics?: () => Promise<string> };
   logger: Logger;
 }
 
@@ -37,6 +66,11 @@ export interface RunningApiServer {
   hub: WatchHub;
   feed: ChangeFeed;
   batcher: WriteBatcher;
+  metrics: ApiServerMetrics;
+  /**
+   * Graceful shutdown: /readyz fails, then after the shutdown delay the listener closes, requests in
+   * flight finish, watch streams end cleanly, and PostgreSQL connections close. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -82,6 +116,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   batcher.onCommit = () => void feed.poll();
 
   const catalog = new Catalog();
+  const classify = requestClassifier(catalog);
+  const metrics = new ApiServerMetrics(classify, { pool: database.pool, feed, hub }, { worker: opts.worker?.id, aggregate: opts.worker?.aggregateMetrics });
+  batcher.onBatch = (requests, changes, seconds) => metrics.observeCommit(requests, changes, seconds);
+  batcher.onBatchError = () => metrics.observeCommitError();
+  const inFlight = new InFlightRequests(classify);
   const stores = new Map<string, GenericStore>();
   for (const def of catalog.resources) stores.set(`${def.group}/${def.version}/${def.plural}`, new GenericStore(def, { store, hub, feed }));
   const namespaces = stores.get('/v1/namespaces')!;
@@ -97,6 +136,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
 
   let shuttingDown = false;
+  let stopping: Promise<void> | undefined;
   const checks: HealthCheck[] = [
     { name: 'ping', check: () => {} },
     { name: 'postgres', check: async () => void (await database.pool.query('SELECT 1')) },
@@ -110,23 +150,40 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     stores,
     liveness: checks,
     readiness,
-    authenticate: opts.authenticate ?? INSECURE_ADMIN,
+    authenticate: opts.authenticate ?? (opts.tls ? createAuthenticator({ clientCertificates: opts.tls.clientCA !== undefined }) : INSECURE_ADMIN),
     observers: [
-      (req, res, ctx) =>
-        res.on('finish', () => {
-          logger.debug({ verb: req.method, uri: req.url, code: res.statusCode, ms: Math.round(performance.now() - ctx.started) }, 'request');
-        }),
+      inFlight.observer,
+      metrics.observer,
+      requestLogObserver(logger, classify),
+      ...(opts.worker ? [(_req: unknown, res: http.ServerResponse) => res.setHeader('X-Pgkube-Worker', String(opts.worker!.id))] : []),
     ],
+    metrics: (res) => metrics.serve(res),
   });
 
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
+  const server = opts.tls
+    ? https.createServer(
+        {
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          ...(opts.tls.clientCA !== undefined ? { ca: opts.tls.clientCA, requestCert: true, rejectUnauthorized: false } : {}),
+          keepAliveTimeout: 65_000,
+        },
+        app,
+      )
+    : http.createServer({ keepAliveTimeout: 65_000 }, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.bindAddress, () => resolve());
+  }).catch(async (err: unknown) => {
+    // Nothing serves (e.g. the port is taken): release what start-up took before failing.
+    stopCompactor();
+    await feed.stop().catch(() => {});
+    await database.close().catch(() => {});
+    throw err;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ url, revision: startRv.toString() }, 'apiserver serving');
 
   return {
@@ -136,14 +193,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     hub,
     feed,
     batcher,
-    async stop() {
-      shuttingDown = true;
-      stopCompactor();
-      server.close();
-      hub.closeAll();
-      server.closeAllConnections();
-      await feed.stop();
-      await database.close();
+    metrics,
+    stop() {
+      stopping ??= (async () => {
+        stopCompactor();
+        await shutdownGracefully({
+          server,
+          inFlight,
+          notReady: () => (shuttingDown = true),
+          delayMs: (opts.shutdownDelaySeconds ?? 0) * 1000,
+          drainTimeoutMs: (opts.shutdownDrainTimeoutSeconds ?? 60) * 1000,
+          // Everything committed so far reaches the watchers before their streams end.
+          beforeClosingWatches: async () => void (await feed.waitFor(await store.currentRevision(), 2000)),
+          closeWatches: () => hub.closeAll(),
+          log: (msg, fields) => logger.info(fields ?? {}, msg),
+        });
+        await feed.stop();
+        await database.close();
+      })();
+      return stopping;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
+import { unauthorized } from '../machinery/status.js';
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { Discovery } from './discovery.js';
@@ -37,6 +38,8 @@ export interface HttpAppOptions {
   readiness: HealthCheck[];
   authenticate: Authenticator;
   observers?: RequestObserver[];
+  /** Answers GET /metrics (Prometheus text) for authenticated users. */
+  metrics?: (res: ServerResponse) => Promise<void>;
 }
 
 /** Acts as an administrator for every request: `--insecure` on loopback only. */
@@ -76,10 +79,15 @@ export function buildHttpApp(opts: HttpAppOptions): express.Express {
     const health = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(ctx.path);
     if (health) {
       const checks = health[1] === 'readyz' ? opts.readiness : opts.liveness;
-      void serveHealth(res, health[1], checks, health[2], ctx.url.searchParams.has('verbose'));
+      void serveHealth(res, health[1], checks, health[2], ctx.url.searchParams);
       return;
     }
     if (ctx.path === '/version') return sendVersion(res);
+    if (ctx.path === '/metrics' && opts.metrics) {
+      if (!ctx.user) return sendError(res, unauthorized());
+      opts.metrics(res).catch((err: unknown) => sendError(res, err));
+      return;
+    }
     if (discovery.serve(ctx.path, res)) return;
     resources
       .handle(req, res, ctx.url)

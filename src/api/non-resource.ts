@@ -21,33 +21,70 @@ export interface HealthCheck {
   check(): Promise<void> | void;
 }
 
-/**
- * /livez, /readyz and /healthz as kube-apiserver answers them: 200 "ok", or with ?verbose one line per
- * check; a failing check makes it 500 with "[-]name failed: reason withheld".
- */
-export async function serveHealth(res: ServerResponse, kind: string, checks: HealthCheck[], only: string | undefined, verbose: boolean): Promise<void> {
-  const selected = only ? checks.filter((c) => c.name === only) : checks;
-  if (only && selected.length === 0) {
-    res.statusCode = 404;
-    res.end('404 page not found\n');
-    return;
+/** A check that has not answered by then has failed (a hung PostgreSQL must not hang the probes). */
+const CHECK_TIMEOUT_MS = 5_000;
+
+async function runCheck(c: HealthCheck): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      c.check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS / 1000}s`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
-  const lines: string[] = [];
-  let failed = false;
-  for (const c of selected) {
-    try {
-      await c.check();
-      lines.push(`[+]${c.name} ok`);
-    } catch {
-      failed = true;
-      lines.push(`[-]${c.name} failed: reason withheld`);
-    }
-  }
-  res.statusCode = failed ? 500 : 200;
+}
+
+function sendText(res: ServerResponse, code: number, body: string): void {
+  res.statusCode = code;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (failed || verbose) res.end(`${lines.join('\n')}\n${kind} check ${failed ? 'failed' : 'passed'}\n`);
-  else res.end('ok');
+  res.end(body);
+}
+
+/**
+ * /livez, /readyz and /healthz as kube-apiserver's healthz package answers them:
+ *
+ * - 200 "ok"; with `?verbose` one line per check and "<kind> check passed";
+ * - a failing check makes it 500 with every line ("[-]name failed: reason withheld") and "<kind> check
+ *   failed", verbose or not;
+ * - `?exclude=name` (repeatable) skips a check ("[+]name excluded: ok"); a name that matches no check
+ *   adds `warn: some health checks cannot be excluded: no matches for "name"`;
+ * - `/<kind>/<name>` runs one check: "ok", or 500 "internal server error: <reason>".
+ */
+export async function serveHealth(res: ServerResponse, kind: string, checks: HealthCheck[], only: string | undefined, query: URLSearchParams): Promise<void> {
+  if (only !== undefined) {
+    const check = checks.find((c) => c.name === only);
+    if (!check) return sendText(res, 404, '404 page not found\n');
+    try {
+      await runCheck(check);
+      return sendText(res, 200, 'ok');
+    } catch (err) {
+      return sendText(res, 500, `internal server error: ${(err as Error).message ?? String(err)}\n`);
+    }
+  }
+  const excluded = new Set(query.getAll('exclude'));
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      if (excluded.has(c.name)) return `[+]${c.name} excluded: ok`;
+      try {
+        await runCheck(c);
+        return `[+]${c.name} ok`;
+      } catch {
+        return `[-]${c.name} failed: reason withheld`;
+      }
+    }),
+  );
+  for (const c of checks) excluded.delete(c.name);
+  const failed = results.some((line) => line.startsWith('[-]'));
+  const lines = results.map((line) => `${line}\n`).join('');
+  const warn = excluded.size > 0 ? `warn: some health checks cannot be excluded: no matches for ${[...excluded].sort().map((n) => JSON.stringify(n)).join(',')}\n` : '';
+  if (failed) return sendText(res, 500, `${lines}${warn}${kind} check failed\n`);
+  if (!query.has('verbose')) return sendText(res, 200, 'ok');
+  sendText(res, 200, `${lines}${warn}${kind} check passed\n`);
 }
 
 export function sendVersion(res: ServerResponse): void {

@@ -1,11 +1,32 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runApiServer } from './apiserver.js';
-import { runUp } from './up.js';
+import { LOG_FORMATS } from './logger.js';
+import { runKubeconfig, runUp } from './up.js';
 
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
   return n;
+}
+
+function positive(value: string): number {
+  const n = integer(value);
+  if (n < 1) throw new InvalidArgumentError('must be at least 1');
+  return n;
+}
+
+/** A Go-style duration ("3s", "500ms", "1m30s") or plain seconds, in seconds. */
+function duration(value: string): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError('must be a duration such as 3s, 500ms or 1m');
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
+}
+
+/** --tls-san a --tls-san b,c (and PGKUBE_TLS_SAN=a,b): all of them. */
+function sanList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
 const program = new Command('pgkube').description('A Kubernetes control plane whose only state is PostgreSQL');
@@ -16,11 +37,19 @@ program
   .addOption(new Option('--database-url <url>', 'PostgreSQL connection URL').env('PGKUBE_DATABASE_URL').makeOptionMandatory())
   .addOption(new Option('--port <port>', 'port to serve on (0: any free port)').env('PGKUBE_PORT').argParser(integer).default(6443))
   .addOption(new Option('--bind-address <address>', 'address to listen on').env('PGKUBE_BIND_ADDRESS').default('127.0.0.1'))
-  .addOption(new Option('--insecure', 'serve plain HTTP on a loopback address; every request acts as an administrator').env('PGKUBE_INSECURE'))
+  .addOption(new Option('--insecure', 'serve plain HTTP on a loopback address; every request acts as an administrator (tests)').env('PGKUBE_INSECURE'))
+  .addOption(new Option('--tls-cert-file <file>', 'serving certificate (PEM; may hold intermediates after it)').env('PGKUBE_TLS_CERT_FILE'))
+  .addOption(new Option('--tls-private-key-file <file>', 'private key of the serving certificate (PEM)').env('PGKUBE_TLS_PRIVATE_KEY_FILE'))
+  .addOption(new Option('--client-ca-file <file>', 'CA bundle (PEM): client certificates it signed authenticate as CN (user) and O (groups)').env('PGKUBE_CLIENT_CA_FILE'))
+  .addOption(new Option('--token-auth-file <file>', 'static bearer tokens, CSV lines token,user,uid,"group1,group2"').env('PGKUBE_TOKEN_AUTH_FILE'))
+  .addOption(new Option('--service-cluster-ip-range <cidrs>', 'IP range(s) for Service cluster IPs (one per family, comma-separated)').env('PGKUBE_SERVICE_CLUSTER_IP_RANGE').default('10.96.0.0/12'))
   .addOption(new Option('--compaction-window <seconds>', 'history kept for watches and paged lists').env('PGKUBE_COMPACTION_WINDOW').argParser(integer).default(300))
   .addOption(new Option('--compaction-interval <seconds>', 'how often history is compacted').env('PGKUBE_COMPACTION_INTERVAL').argParser(integer).default(60))
   .addOption(new Option('--watch-cache-size <events>', 'recent events kept in memory per resource for watches').env('PGKUBE_WATCH_CACHE_SIZE').argParser(integer).default(10000))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
+  .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
+  .addOption(new Option('--workers <n>', 'processes serving the port, each a whole API server on the database').env('PGKUBE_WORKERS').argParser(positive).default(1))
+  .addOption(new Option('--shutdown-delay-duration <duration>', 'on SIGTERM, how long /readyz fails before the server stops accepting (e.g. 3s, 500ms)').env('PGKUBE_SHUTDOWN_DELAY_DURATION').argParser(duration).default(3, '3s'))
   .action(runApiServer);
 
 program
@@ -28,9 +57,19 @@ program
   .description('run a whole cluster on this machine, with an embedded PostgreSQL')
   .addOption(new Option('--data-dir <dir>', 'where the cluster keeps its data (default: ~/.pgkube, or /var/lib/pgkube as root)').env('PGKUBE_DATA_DIR'))
   .addOption(new Option('--port <port>', 'API server port').env('PGKUBE_PORT').argParser(integer).default(6443))
+  .addOption(new Option('--bind-address <address>', 'address the API server listens on').env('PGKUBE_BIND_ADDRESS').default('127.0.0.1'))
   .addOption(new Option('--database-url <url>', 'use this PostgreSQL instead of the embedded one').env('PGKUBE_DATABASE_URL'))
+  .addOption(new Option('--tls-san <name>', 'extra DNS name or IP address for the serving certificate (repeatable, or comma-separated)').env('PGKUBE_TLS_SAN').argParser(sanList))
+  .addOption(new Option('--kubeconfig <file>', 'merge the admin kubeconfig into this file instead of $KUBECONFIG or ~/.kube/config').env('PGKUBE_KUBECONFIG'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('warn'))
   .action(runUp);
+
+program
+  .command('kubeconfig')
+  .description("print the administrator's kubeconfig of the cluster that \"pgkube up\" runs")
+  .addOption(new Option('--data-dir <dir>', 'the cluster\'s data directory (default: ~/.pgkube, or /var/lib/pgkube as root)').env('PGKUBE_DATA_DIR'))
+  .addOption(new Option('--server <url>', 'put this server URL in it (e.g. as another host reaches the cluster)'))
+  .action(runKubeconfig);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`pgkube: ${(err as Error).message}\n`);

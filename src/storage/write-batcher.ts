@@ -37,37 +37,57 @@ export interface BatchStats {
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
-  private running = false;
+  private inFlight = 0;
+  private scheduled = false;
   readonly stats: BatchStats = { batches: 0, writes: 0, lastBatchSize: 0, lastCommitMs: 0 };
   /** Called after each commit with the highest revision written (the change feed polls on it). */
   onCommit?: (rv: bigint) => void;
+  /** Called after each committed batch: requests in it, changes it wrote, seconds it took (metrics). */
+  onBatch?: (requests: number, changes: number, seconds: number) => void;
+  /** Called when a batch's transaction fails as a whole (metrics). */
+  onBatchError?: (err: unknown) => void;
 
+  /**
+   * Two batches may be in flight: while one commits, the next already waits on the revision lock in
+   * PostgreSQL, which hides its BEGIN and read round trips. The lock still orders them.
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly maxBatch = 128,
+    private readonly maxInFlight = 2,
   ) {}
 
   write(request: WriteRequest): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let the requests that arrive in the same tick join the batch.
-        setImmediate(() => void this.drain());
-      }
+      this.schedule();
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        await this.commit(batch);
-      } catch (err) {
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // Let the requests that arrive in the same tick join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatch();
+    });
+  }
+
+  private startBatch(): void {
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.inFlight += 1;
+    this.commit(batch)
+      .catch((err: unknown) => {
+        this.onBatchError?.(err);
         for (const p of batch) p.reject(err);
-      }
-    }
-    this.running = false;
+      })
+      .finally(() => {
+        this.inFlight -= 1;
+        this.schedule();
+      });
+    this.schedule();
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -136,6 +156,7 @@ export class WriteBatcher {
       this.stats.writes += changes.length;
       this.stats.lastBatchSize = changes.length;
       this.stats.lastCommitMs = performance.now() - started;
+      this.onBatch?.(batch.length, changes.length, this.stats.lastCommitMs / 1000);
       if (changes.length > 0) this.onCommit?.(rv);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});

@@ -38,7 +38,7 @@ export async function spawnApiServer(databaseUrl: string, args: string[] = [], p
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
   const child = spawn(
     process.execPath,
-    [MAIN, 'apiserver', '--insecure', '--port', String(port), '--database-url', databaseUrl, '--log-level', process.env.PGKUBE_TEST_LOG ?? 'warn', ...args],
+    [MAIN, 'apiserver', '--insecure', '--port', String(port), '--database-url', databaseUrl, '--log-level', process.env.PGKUBE_TEST_LOG ?? 'warn', '--shutdown-delay-duration', '0', ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
