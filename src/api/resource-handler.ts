@@ -4,11 +4,14 @@ import { badRequest, methodNotSupported, StatusError, toStatus } from '../machin
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
-import { checkObjectTarget, decodeObject, readBody } from './body.js';
+import { checkObjectTarget, decodeObject, goJSONSyntaxError, readBody } from './body.js';
+import { applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
+import type { PatchBody } from '../registry/patch.js';
 import { decodeDeleteOptionsBody, parseDeleteOptions, parseListOptions } from './list-options.js';
 import { parseRequestInfo } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
 import { sendError, sendJson } from './respond.js';
+import { serveSpecial, servedByGenericStore } from './special-resources.js';
 import { responseSink } from './watch-stream.js';
 
 /** kube-apiserver's router answers for a path it does not serve, and for a method a path lacks. */
@@ -22,6 +25,15 @@ function methodNotAllowed(): StatusError {
 
 function routeError(message: string, reason: string, code: number): StatusError {
   return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details: {}, code });
+}
+
+/** A PATCH body decoded as JSON; a syntax error is kept (in Go's words) for the patch type to report. */
+function parsePatchBody(raw: Buffer): PatchBody {
+  try {
+    return { value: JSON.parse(raw.toString('utf8')) as unknown };
+  } catch (err) {
+    return { syntaxError: goJSONSyntaxError(raw) ?? (err as Error).message };
+  }
 }
 
 function dryRunOf(query: URLSearchParams): boolean {
@@ -57,13 +69,11 @@ export class ResourceHandler {
     if (!def) throw pathNotFound();
     const store = this.stores.get(`${def.group}/${def.version}/${def.plural}`)!;
     // A namespace in the path of a cluster-scoped resource, or a subresource the kind lacks, is no route.
-    if (info.namespace && !def.namespaced) throw pathNotFound();
-    if (info.subresource && !(info.subresource === 'status' && def.subresources.includes('status'))) {
-      if (def.subresources.includes(info.subresource as 'scale')) {
-        throw methodNotSupported({ group: def.group, resource: `${def.plural}/${info.subresource}` }, info.verb);
-      }
-      throw pathNotFound();
-    }
+    // (For namespaces/<name> the request info names the namespace itself, as upstream's does.)
+    if (info.namespace && !def.namespaced && !(def.group === '' && def.plural === 'namespaces')) throw pathNotFound();
+    // Kinds that are not stored, and subresources other than status, have their own code (or a clear Status).
+    if (!servedByGenericStore(def, info)) return serveSpecial(req, res, url, info, def, this.stores);
+    if (info.subresource && !def.subresources.includes(info.subresource)) throw pathNotFound();
     const gr = { group: def.group, resource: def.plural };
     if (!def.verbs.includes(info.verb) && !info.subresource) throw methodNotSupported(gr, info.verb);
     const ns = info.namespace;
@@ -118,17 +128,24 @@ export class ResourceHandler {
         const items = results.map((r) => r.json).join(',');
         return sendJson(res, 200, `{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":{},"items":[${items}]}`);
       }
-      case 'patch':
-        throw new StatusError({
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: `the body of the request was in an unknown format - patch is not supported by this server yet`,
-          reason: 'UnsupportedMediaType',
-          details: {},
-          code: 415,
-        });
+      case 'patch': {
+        // Upstream checks the patch type first, then the options, then reads the body.
+        const type = patchTypeOf(req.headers['content-type'], def);
+        const opts = parsePatchOptions(query, type);
+        const body = parsePatchBody(await readBody(req));
+        const target = { apiVersion: apiVersionOf(def), kind: def.kind, name: info.name, namespace: def.namespaced ? ns : '' };
+        const result = await store.patch(
+          ns,
+          info.name,
+          (current) => {
+            const patched = applyPatch(type, body, current, def);
+            checkObjectTarget(patched, target);
+            return patched as KubeObject;
+          },
+          { subresource: info.subresource === 'status' ? 'status' : '', dryRun: opts.dryRun },
+        );
+        return sendJson(res, 200, result.json);
+      }
       default:
         throw methodNotSupported(gr, info.verb);
     }

@@ -1,68 +1,153 @@
-import { STANDARD_VERBS } from './resource.js';
-import type { ResourceDefinition, Strategy, Subresource } from './resource.js';
+import generated from './generated/resources.json' with { type: 'json' };
+import type { ResourceDefinition, SpecialHandler, Strategy, SubresourceDefinition } from './resource.js';
 import { namespaceStrategy } from './core/namespaces.js';
+import { bindingHandler, evictionHandler } from './core/pods.js';
+import { componentStatusHandler } from './core/componentstatuses.js';
+import { scaleHandler } from './scale.js';
+import { selfSubjectReviewHandler } from './authentication/selfsubjectreviews.js';
+import {
+  localSubjectAccessReviewHandler,
+  selfSubjectAccessReviewHandler,
+  selfSubjectRulesReviewHandler,
+  subjectAccessReviewHandler,
+} from './authorization/reviews.js';
 
-interface Entry {
+/** One resource of src/registry/generated/resources.json (scripts/derive-resources.mjs). */
+interface GeneratedResource {
+  group: string;
+  version: string;
   kind: string;
+  listKind?: string;
   plural: string;
+  singular: string;
   namespaced: boolean;
-  shortNames?: string[];
-  categories?: string[];
-  verbs?: string[];
-  subresources?: Subresource[];
-  strategy?: Strategy;
+  verbs: string[];
+  subresources: SubresourceDefinition[];
 }
 
-function define(group: string, version: string, e: Entry): ResourceDefinition {
+/**
+ * Short names and categories are not in the OpenAPI description: these are kube-apiserver 1.33's
+ * (pkg/registry/<group>/<resource>/storage ShortNames() and Categories()), keyed by "plural.group".
+ */
+const SHORT_NAMES: Record<string, string[]> = {
+  componentstatuses: ['cs'],
+  configmaps: ['cm'],
+  endpoints: ['ep'],
+  events: ['ev'],
+  limitranges: ['limits'],
+  namespaces: ['ns'],
+  nodes: ['no'],
+  persistentvolumeclaims: ['pvc'],
+  persistentvolumes: ['pv'],
+  pods: ['po'],
+  replicationcontrollers: ['rc'],
+  resourcequotas: ['quota'],
+  serviceaccounts: ['sa'],
+  services: ['svc'],
+  'daemonsets.apps': ['ds'],
+  'deployments.apps': ['deploy'],
+  'replicasets.apps': ['rs'],
+  'statefulsets.apps': ['sts'],
+  'events.events.k8s.io': ['ev'],
+  'horizontalpodautoscalers.autoscaling': ['hpa'],
+  'cronjobs.batch': ['cj'],
+  'certificatesigningrequests.certificates.k8s.io': ['csr'],
+  'ingresses.networking.k8s.io': ['ing'],
+  'networkpolicies.networking.k8s.io': ['netpol'],
+  'poddisruptionbudgets.policy': ['pdb'],
+  'storageclasses.storage.k8s.io': ['sc'],
+  'customresourcedefinitions.apiextensions.k8s.io': ['crd', 'crds'],
+  'priorityclasses.scheduling.k8s.io': ['pc'],
+};
+
+const ALL = ['all'];
+const API_EXTENSIONS = ['api-extensions'];
+const CATEGORIES: Record<string, string[]> = {
+  pods: ALL,
+  replicationcontrollers: ALL,
+  services: ALL,
+  'daemonsets.apps': ALL,
+  'deployments.apps': ALL,
+  'replicasets.apps': ALL,
+  'statefulsets.apps': ALL,
+  'horizontalpodautoscalers.autoscaling': ALL,
+  'cronjobs.batch': ALL,
+  'jobs.batch': ALL,
+  'mutatingwebhookconfigurations.admissionregistration.k8s.io': API_EXTENSIONS,
+  'validatingwebhookconfigurations.admissionregistration.k8s.io': API_EXTENSIONS,
+  'validatingadmissionpolicies.admissionregistration.k8s.io': API_EXTENSIONS,
+  'validatingadmissionpolicybindings.admissionregistration.k8s.io': API_EXTENSIONS,
+  'customresourcedefinitions.apiextensions.k8s.io': API_EXTENSIONS,
+};
+
+/** Per-kind rules (defaults, validation); kinds without an entry need none beyond the generic ones. */
+const STRATEGIES: Record<string, Strategy> = {
+  namespaces: namespaceStrategy,
+};
+
+/** Code answering kinds that are not stored objects, by "plural.group". */
+const HANDLERS: Record<string, SpecialHandler> = {
+  bindings: bindingHandler,
+  componentstatuses: componentStatusHandler,
+  'selfsubjectreviews.authentication.k8s.io': selfSubjectReviewHandler,
+  'selfsubjectaccessreviews.authorization.k8s.io': selfSubjectAccessReviewHandler,
+  'selfsubjectrulesreviews.authorization.k8s.io': selfSubjectRulesReviewHandler,
+  'subjectaccessreviews.authorization.k8s.io': subjectAccessReviewHandler,
+  'localsubjectaccessreviews.authorization.k8s.io': localSubjectAccessReviewHandler,
+};
+
+/** Code answering subresources other than status, by "plural.group" and subresource. */
+const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
+  pods: { binding: bindingHandler, eviction: evictionHandler },
+  replicationcontrollers: { scale: scaleHandler },
+  'deployments.apps': { scale: scaleHandler },
+  'replicasets.apps': { scale: scaleHandler },
+  'statefulsets.apps': { scale: scaleHandler },
+};
+
+/**
+ * Resources listed and routed, but answered with a 405 Status until they are implemented, by
+ * "group/version/plural" (core: "/v1/<plural>").
+ */
+const UNSUPPORTED: Record<string, string> = {
+  'autoscaling/v1/horizontalpodautoscalers':
+    'autoscaling/v1 horizontalpodautoscalers are not served yet (conversion from autoscaling/v2 is not implemented); use autoscaling/v2',
+};
+
+/** Kinds with verbs to read but not to create are not stored (component statuses); nor are create-only kinds (reviews, bindings). */
+function isStored(r: GeneratedResource): boolean {
+  return r.verbs.includes('create') && r.verbs.includes('get');
+}
+
+function define(r: GeneratedResource): ResourceDefinition {
+  const key = r.group ? `${r.plural}.${r.group}` : r.plural;
+  const stored = isStored(r);
   return {
-    group,
-    version,
-    kind: e.kind,
-    listKind: `${e.kind}List`,
-    plural: e.plural,
-    singular: e.kind.toLowerCase(),
-    namespaced: e.namespaced,
-    shortNames: e.shortNames ?? [],
-    categories: e.categories ?? [],
-    verbs: e.verbs ?? STANDARD_VERBS,
-    subresources: e.subresources ?? [],
-    strategy: e.strategy ?? {},
+    group: r.group,
+    version: r.version,
+    kind: r.kind,
+    listKind: r.listKind ?? `${r.kind}List`,
+    plural: r.plural,
+    singular: r.singular,
+    namespaced: r.namespaced,
+    shortNames: SHORT_NAMES[key] ?? [],
+    categories: CATEGORIES[key] ?? [],
+    verbs: r.verbs,
+    subresources: r.subresources.map((s) => s.name),
+    subresourceDefinitions: r.subresources,
+    strategy: STRATEGIES[key] ?? {},
+    stored,
+    handler: stored ? undefined : HANDLERS[key],
+    subresourceHandlers: SUBRESOURCE_HANDLERS[key] ?? {},
+    unsupported: UNSUPPORTED[`${r.group}/${r.version}/${r.plural}`],
   };
 }
 
-const NO_COLLECTION = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+/** The group-versions served, in kube-apiserver's discovery order (core first, then group priority). */
+export const GROUP_VERSIONS: string[] = generated.groupVersions;
 
-/** core/v1 and apps/v1 (the built-in API grows group by group; per-kind rules live beside this file). */
-const CORE: Entry[] = [
-  { kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] },
-  { kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'] },
-  { kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'] },
-  { kind: 'LimitRange', plural: 'limitranges', namespaced: true, shortNames: ['limits'] },
-  { kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], verbs: NO_COLLECTION, subresources: ['status'], strategy: namespaceStrategy },
-  { kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], subresources: ['status'] },
-  { kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], subresources: ['status'] },
-  { kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: ['status'] },
-  { kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status'] },
-  { kind: 'PodTemplate', plural: 'podtemplates', namespaced: true },
-  { kind: 'ReplicationController', plural: 'replicationcontrollers', namespaced: true, shortNames: ['rc'], categories: ['all'], subresources: ['status', 'scale'] },
-  { kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, shortNames: ['quota'], subresources: ['status'] },
-  { kind: 'Secret', plural: 'secrets', namespaced: true },
-  { kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'] },
-  { kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], verbs: NO_COLLECTION.concat('deletecollection').sort(), subresources: ['status'] },
-];
-
-const APPS: Entry[] = [
-  { kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true },
-  { kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'] },
-  { kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] },
-  { kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] },
-  { kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'] },
-];
-
-export const BUILTIN_RESOURCES: ResourceDefinition[] = [
-  ...CORE.map((e) => define('', 'v1', e)),
-  ...APPS.map((e) => define('apps', 'v1', e)),
-];
+/** Every built-in resource of the group-versions above, as kube-apiserver 1.33 serves them. */
+export const BUILTIN_RESOURCES: ResourceDefinition[] = (generated.resources as GeneratedResource[]).map(define);
 
 /** Looks resources up by the path segments of a request. */
 export class Catalog {

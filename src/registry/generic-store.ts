@@ -149,6 +149,30 @@ export class GenericStore {
     return this.write(request, opts.dryRun);
   }
 
+  /**
+   * Patches an object: `apply` gets a copy of the current object (with its resourceVersion) inside the
+   * write decision and returns the patched object, which then follows the rules of an update. A patch
+   * never creates an object: a missing one is 404.
+   */
+  async patch(
+    namespace: string,
+    name: string,
+    apply: (current: KubeObject) => KubeObject,
+    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+  ): Promise<WriteResult> {
+    const subresource = opts.subresource ?? '';
+    const request: WriteRequest = {
+      key: this.key(namespace, name),
+      decide: (current) => {
+        if (!current) throw notFound(this.gr(), name);
+        const obj = structuredClone(current.object);
+        obj.metadata.resourceVersion = current.rv.toString();
+        return decideUpdate(this.def, current, apply(obj), subresource);
+      },
+    };
+    return this.write(request, opts.dryRun);
+  }
+
   async delete(namespace: string, name: string, params: DeleteParams = {}): Promise<WriteResult> {
     return this.write(
       {

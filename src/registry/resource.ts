@@ -1,6 +1,7 @@
 import type { FieldError } from '../machinery/field-errors.js';
 import type { NameValidator } from '../machinery/object-meta.js';
 import type { KubeObject } from '../machinery/object.js';
+import type { GenericStore } from './generic-store.js';
 
 /** Per-kind rules, in the spirit of kube-apiserver's RESTCreateStrategy/RESTUpdateStrategy. All optional. */
 export interface Strategy {
@@ -15,7 +16,60 @@ export interface Strategy {
   allowCreateOnUpdate?: boolean;
 }
 
-export type Subresource = 'status' | 'scale';
+/** A subresource's name: status, scale, binding, eviction, log, exec, ... */
+export type Subresource = string;
+
+/** One subresource as kube-apiserver 1.33 serves it (from src/registry/generated/resources.json). */
+export interface SubresourceDefinition {
+  name: string;
+  /** The kind its requests and responses carry: autoscaling/v1 Scale for scale, policy/v1 Eviction for eviction. */
+  group: string;
+  version: string;
+  kind: string;
+  verbs: string[];
+}
+
+/** Who a request acts as (kube-apiserver's user.Info), as the registry sees it. */
+export interface RequestUser {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** A request for a kind or subresource the generic store does not serve as stored CRUD. */
+export interface SpecialRequest {
+  verb: string;
+  namespace: string;
+  name: string;
+  subresource: string;
+  /** The decoded body of a create or update, already checked against the expected kind. */
+  body?: KubeObject;
+  user?: RequestUser;
+  dryRun: boolean;
+  query: URLSearchParams;
+  /** The generic store of the resource itself (the parent, for a subresource). */
+  store: GenericStore;
+  /** The stores of the other resources, by "group/version/plural" (core: "/v1/pods"). */
+  stores: Map<string, GenericStore>;
+}
+
+/** The answer to a special request: an HTTP code and the JSON body (a string is sent as is). */
+export interface SpecialResponse {
+  code: number;
+  body: unknown;
+}
+
+/**
+ * Code that answers a non-stored kind (reviews, bindings) or a subresource other than status (scale,
+ * eviction). `verbs` lists what it answers; other verbs get 405.
+ */
+export interface SpecialHandler {
+  verbs: string[];
+  /** The kind whose bodies create and update requests carry, when it is not the resource's own. */
+  bodyKind?: { group: string; version: string; kind: string };
+  handle(req: SpecialRequest): Promise<SpecialResponse>;
+}
 
 /** Everything the generic store and the HTTP layer need to serve one resource. */
 export interface ResourceDefinition {
@@ -29,8 +83,25 @@ export interface ResourceDefinition {
   shortNames: string[];
   categories: string[];
   verbs: string[];
+  /** The names of every subresource the kind has upstream (`status` makes create and update keep status). */
   subresources: Subresource[];
+  /** The same subresources with their verbs and kinds, for discovery and routing. */
+  subresourceDefinitions: SubresourceDefinition[];
   strategy: Strategy;
+  /**
+   * false for kinds that are not stored objects (reviews, bindings, component statuses): the generic
+   * store never serves them; `handler` answers them, or requests get a clear 405 Status.
+   */
+  stored: boolean;
+  /** Answers a non-stored kind. */
+  handler?: SpecialHandler;
+  /** Answers subresources other than status (which the generic store serves), by name. */
+  subresourceHandlers: Record<string, SpecialHandler>;
+  /**
+   * Set when the resource is listed in discovery but not served yet (for instance a second version that
+   * needs conversion): every request gets a 405 Status with this explanation.
+   */
+  unsupported?: string;
 }
 
 export const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -1,0 +1,25 @@
+import { StatusError } from '../machinery/status.js';
+import type { Status } from '../machinery/status.js';
+
+/**
+ * The answer for a resource, subresource or verb that kube-apiserver serves and pgkube routes, lists in
+ * discovery, but does not implement yet: 405 MethodNotAllowed with a message naming what is missing.
+ */
+export function notSupportedYet(group: string, resource: string, verb: string, detail?: string): StatusError {
+  const what = group ? `${resource}.${group}` : resource;
+  return new StatusError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: detail ?? `${verb} on "${what}" is not supported by this server yet`,
+    reason: 'MethodNotAllowed',
+    details: { group, kind: resource },
+    code: 405,
+  });
+}
+
+/** The Status kube-apiserver answers a successful create of a binding or an eviction with (code 201). */
+export function createdStatus(): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as Status;
+}
