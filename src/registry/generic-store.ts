@@ -101,7 +101,7 @@ export class GenericStore {
         key: this.key(namespace, name),
         reads: this.def.namespaced ? [nsKey] : [],
         decide: (current, reads) => {
-          if (this.def.namespaced) this.checkNamespace(namespace, reads.get(`${NAMESPACES}\u0000\u0000${namespace}`) ?? null);
+          if (this.def.namespaced) this.checkNamespace(namespace, name, reads.get(`${NAMESPACES}\u0000\u0000${namespace}`) ?? null);
           if (current) throw alreadyExists(this.gr(), name);
           return { action: 'put', object: obj };
         },
@@ -116,12 +116,12 @@ export class GenericStore {
   }
 
   /** Objects may not be created in a namespace that is missing or being deleted. */
-  private checkNamespace(namespace: string, ns: StoredObject | null): void {
+  private checkNamespace(namespace: string, name: string, ns: StoredObject | null): void {
     if (!ns) throw notFound({ group: '', resource: NAMESPACES }, namespace);
     if (ns.object.metadata.deletionTimestamp) {
       const err = forbidden(
         this.gr(),
-        '',
+        name,
         `unable to create new content in namespace ${namespace} because it is being terminated`,
       );
       err.status.details = { ...err.status.details, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] };

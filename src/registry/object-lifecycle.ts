@@ -100,7 +100,9 @@ export function decideUpdate(
 
   if (jsonEqual(obj, old)) return { action: 'noop' };
   // The update that removes the last finalizer of an object being deleted deletes it.
-  if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0) return { action: 'delete', object: obj };
+  if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !def.strategy.holdsDeletion?.(obj)) {
+    return { action: 'delete', object: obj };
+  }
   return { action: 'put', object: obj };
 }
 
@@ -137,11 +139,13 @@ export function decideDelete(
   const policyFinalizer =
     opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : opts.propagationPolicy === 'Orphan' ? 'orphan' : undefined;
   if (policyFinalizer && !obj.metadata.deletionTimestamp && !finalizers.includes(policyFinalizer)) finalizers.push(policyFinalizer);
-  if (finalizers.length === 0) return { action: 'delete', object: obj };
+  const held = def.strategy.holdsDeletion?.(obj) ?? false;
+  if (finalizers.length === 0 && !held) return { action: 'delete', object: obj };
   if (obj.metadata.deletionTimestamp && finalizers.length === (old.metadata.finalizers ?? []).length) return { action: 'noop' };
-  obj.metadata.finalizers = finalizers;
+  if (finalizers.length > 0) obj.metadata.finalizers = finalizers;
   obj.metadata.deletionTimestamp ??= now();
   obj.metadata.deletionGracePeriodSeconds ??= 0;
+  def.strategy.markDeleting?.(obj);
   return { action: 'put', object: obj };
 }
 

@@ -14,6 +14,13 @@ export interface Strategy {
   nameValidator?: NameValidator;
   /** PUT of a missing object creates it (upstream: AllowCreateOnUpdate). */
   allowCreateOnUpdate?: boolean;
+  /**
+   * Whether the kind itself still holds a deleted object back, beyond metadata.finalizers (a namespace
+   * keeps it while spec.finalizers is not empty).
+   */
+  holdsDeletion?(obj: KubeObject): boolean;
+  /** Changes made when a delete only marks the object (a namespace's phase becomes Terminating). */
+  markDeleting?(obj: KubeObject): void;
 }
 
 /** A subresource's name: status, scale, binding, eviction, log, exec, ... */

@@ -188,3 +188,22 @@ test('dryRun=All validates and answers without writing', async () => {
   expect(r.json.metadata.name).toBe('dry');
   expect((await request(f.base, 'GET', `${CM}/dry`)).status).toBe(404);
 });
+
+test('deleting a namespace marks it Terminating; nothing new may be created in it', async () => {
+  await createNamespace(f.base, 'doomed');
+  await request(f.base, 'POST', '/api/v1/namespaces/doomed/configmaps', configMap('inside'));
+  const d = await request(f.base, 'DELETE', '/api/v1/namespaces/doomed');
+  expect(d.status).toBe(200);
+  expect(d.json.status.phase).toBe('Terminating');
+  expect(d.json.metadata.deletionTimestamp).toBeDefined();
+  const g = await request(f.base, 'GET', '/api/v1/namespaces/doomed');
+  expect(g.status).toBe(200);
+  expect(g.json.status.phase).toBe('Terminating');
+  expect(g.json.spec.finalizers).toEqual(['kubernetes']);
+  const c = await request(f.base, 'POST', '/api/v1/namespaces/doomed/configmaps', configMap('late'));
+  expect(c.status).toBe(403);
+  expect(c.json.reason).toBe('Forbidden');
+  expect(c.json.message).toBe('configmaps "late" is forbidden: unable to create new content in namespace doomed because it is being terminated');
+  // What is in it stays until the namespace controller empties it.
+  expect((await request(f.base, 'GET', '/api/v1/namespaces/doomed/configmaps/inside')).status).toBe(200);
+});
