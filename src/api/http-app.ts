@@ -5,6 +5,7 @@ import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { Discovery } from './discovery.js';
 import { serveHealth, sendVersion } from './non-resource.js';
+import { isOpenApiPath, serveOpenApi } from './openapi.js';
 import type { HealthCheck } from './non-resource.js';
 import { ResourceHandler } from './resource-handler.js';
 import { sendError } from './respond.js';
@@ -47,7 +48,7 @@ export const INSECURE_ADMIN: Authenticator = () => ({ username: 'system:admin', 
 
 /**
  * The request pipeline, in kube-apiserver's order: observe, authenticate, then the non-resource paths
- * (health, version, discovery) and the resource handler.
+ * (health, version, OpenAPI, discovery) and the resource handler.
  */
 export function buildHttpApp(opts: HttpAppOptions): express.Express {
   const resources = new ResourceHandler(opts.catalog, opts.stores);
@@ -87,6 +88,10 @@ export function buildHttpApp(opts: HttpAppOptions): express.Express {
       if (!ctx.user) return sendError(res, unauthorized());
       opts.metrics(res).catch((err: unknown) => sendError(res, err));
       return;
+    }
+    if (isOpenApiPath(ctx.path)) {
+      if (!ctx.user) return sendError(res, unauthorized());
+      return serveOpenApi(req, res, ctx.path, ctx.url);
     }
     if (discovery.serve(ctx.path, res)) return;
     resources
