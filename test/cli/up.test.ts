@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createCa, issueCertificate } from '../../src/cli/pki.js';
 import type { KeyPair } from '../../src/cli/pki.js';
-import { freePort } from '../support/postgres-global.js';
+import { freePort } from '../../src/embedded-postgres/server.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 

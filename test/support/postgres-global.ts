@@ -3,13 +3,15 @@
  *
  * Tests import test/support/postgres.ts, not this file.
  *
- * This file must not import other project files (only node: modules and npm packages). Jest loads a
- * globalSetup module through Node's own loader, without moduleNameMapper, so the `./x.js` -> `./x.ts`
- * mapping that test files rely on does not apply to it.
+ * This file must not import other project files statically (only node: modules and npm packages). Jest
+ * loads a globalSetup module through Node's own loader, without moduleNameMapper, so the `./x.js` ->
+ * `./x.ts` mapping that test files rely on does not apply to it. The embedded servers are run by
+ * src/embedded-postgres/server.ts, which this file loads from its built copy in dist/ (see embedded()).
  *
  * Backends (see backendName()):
- *   embedded        default: embedded-postgres' PostgreSQL binaries, run by us (data dir under
- *                   os.tmpdir(), a free 127.0.0.1 port, fsync on)
+ *   embedded        default: embedded-postgres' PostgreSQL binaries, run by
+ *                   src/embedded-postgres/server.ts (data dir under os.tmpdir(), a free 127.0.0.1
+ *                   port, fsync on)
  *   database-url    DATABASE_URL set: that server; one uniquely named database per test database
  *   testcontainers  PGKUBE_TEST_POSTGRES=testcontainers: a container of PGKUBE_TEST_POSTGRES_IMAGE
  *                   (default local/postgres:15), Ryuk disabled
@@ -28,20 +30,22 @@
  *   - globalSetup first removes what crashed earlier runs left behind (temp dirs and containers whose
  *     owning process is gone).
  */
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodeProcess from 'node:process';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import type { Binaries, EmbeddedPostgres, StopMode } from '../../src/embedded-postgres/server.js';
+
+type Embedded = typeof import('../../src/embedded-postgres/server.js');
 
 const execFileAsync = promisify(execFile);
 
 export type BackendName = 'embedded' | 'database-url' | 'testcontainers';
-export type StopMode = 'fast' | 'immediate';
+export type { StopMode };
 
 /** Environment variables (the ones a user sets, then the ones globalSetup hands to workers). */
 export const ENV = {
@@ -252,10 +256,6 @@ function readFileOr(file: string, fallback: string): string {
   }
 }
 
-function tail(file: string, lines = 30): string {
-  return readFileOr(file, '(no log)').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
 function pidAlive(pid: number): boolean {
   try {
     nodeProcess.kill(pid, 0);
@@ -266,19 +266,6 @@ function pidAlive(pid: number): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export function makeUrl(host: string, port: number, database: string): string {
   return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@${host}:${port}/${encodeURIComponent(database)}`;
@@ -351,282 +338,124 @@ export interface ServerControl {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Embedded: embedded-postgres' binaries, run directly so that we control the process:
-// setpriv (drop to the postgres user when root, and --pdeathsig), output to a log file, no pipes that
-// would keep a jest worker alive.
+// Embedded: embedded-postgres' binaries, run by src/embedded-postgres/server.ts (setpriv: the postgres
+// user when root, and --pdeathsig; output to a log file; unref'd, so that it keeps no jest worker alive).
+//
+// Loaded from its BUILT copy in dist/ (npm test builds first): this file is also jest's globalSetup,
+// which jest loads without moduleNameMapper, so the project's `./x.js` -> `./x.ts` mapping does not
+// apply here. The specifier is relative to this file; as a variable, tsc does not resolve it (the types
+// come from the source through `import type`).
 
-interface Binaries {
-  postgres: string;
-  initdb: string;
-  setpriv?: string;
-  /** postgres uid/gid to run as (root only) */
-  ids?: { uid: number; gid: number };
+const EMBEDDED_MODULE = '../../dist/src/embedded-postgres/server.js';
+let embeddedModule: Promise<Embedded> | undefined;
+
+function embedded(): Promise<Embedded> {
+  embeddedModule ??= (import(EMBEDDED_MODULE) as Promise<Embedded>).catch((err: unknown) => {
+    embeddedModule = undefined;
+    throw new Error(
+      `the tests' embedded PostgreSQL needs the built module ${EMBEDDED_MODULE.slice('../../'.length)} ` +
+        `(from src/embedded-postgres/server.ts): run npm run build (npm test does). (${(err as Error).message})`,
+    );
+  });
+  return embeddedModule;
 }
 
-function isRoot(): boolean {
-  return typeof nodeProcess.getuid === 'function' && nodeProcess.getuid() === 0;
-}
-
-function lookupIds(name: string): { uid: number; gid: number } | null {
-  const u = spawnSync('id', ['-u', name], { encoding: 'utf8' });
-  const g = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-  if (u.status !== 0 || g.status !== 0) return null;
-  return { uid: Number.parseInt(u.stdout, 10), gid: Number.parseInt(g.stdout, 10) };
-}
-
-/** PostgreSQL refuses to run as root: as root, use (and if needed create) the system user postgres. */
-function ensurePostgresUser(): { uid: number; gid: number } {
-  let ids = lookupIds(USER);
-  if (ids) return ids;
-  // Two workers may race here; whichever loses sees "already exists" and looks again.
-  if (spawnSync('getent', ['group', USER]).status !== 0) spawnSync('groupadd', ['--system', USER]);
-  spawnSync('useradd', ['--system', '--gid', USER, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', USER]);
-  ids = lookupIds(USER);
-  if (!ids) throw new Error('running as root: could not find or create the system user "postgres" for PostgreSQL');
-  return ids;
-}
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  const p = r.stdout.trim();
-  return r.status === 0 && p ? p : undefined;
-}
-
-interface PlatformBinaries {
-  postgres: string;
-  initdb: string;
-}
-
-async function loadBinaries(): Promise<Binaries> {
-  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  let mod: PlatformBinaries;
-  try {
-    mod = (await import(pkg)) as PlatformBinaries;
-  } catch (err) {
-    throw new Error(`embedded PostgreSQL: cannot load ${pkg} (is embedded-postgres installed with its install script allowed?): ${String(err)}`);
-  }
-  let { postgres, initdb } = mod;
-  const setpriv = os.platform() === 'linux' ? which('setpriv') : undefined;
-  const ids = isRoot() ? ensurePostgresUser() : undefined;
-  if (ids) {
-    // The binaries sit in node_modules of the checkout; a checkout in a private (0700) directory is not
-    // reachable for the postgres user. Then use a copy in the temp directory.
-    const probe = spawnSync(postgres, ['--version'], { uid: ids.uid, gid: ids.gid, encoding: 'utf8' });
-    if (probe.status !== 0) {
-      const nativeDir = path.dirname(path.dirname(postgres));
-      const version = readFileOr(path.join(nativeDir, '..', 'package.json'), '').match(/"version":\s*"([^"]+)"/)?.[1] ?? 'x';
-      const copy = path.join(os.tmpdir(), `pgkube-embedded-postgres-${version}`);
-      if (!fs.existsSync(path.join(copy, 'bin', 'postgres'))) {
-        const staging = `${copy}.${nodeProcess.pid}.${randomBytes(3).toString('hex')}`;
-        fs.cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
-        spawnSync('chmod', ['-R', 'a+rX', staging]);
-        try {
-          fs.renameSync(staging, copy);
-        } catch {
-          fs.rmSync(staging, { recursive: true, force: true }); // another process won the race
-        }
-      }
-      postgres = path.join(copy, 'bin', 'postgres');
-      initdb = path.join(copy, 'bin', 'initdb');
-    }
-  }
-  return { postgres, initdb, setpriv, ids };
-}
-
-function binaries(): Promise<Binaries> {
+async function binaries(): Promise<Binaries> {
+  const { loadBinaries } = await embedded();
   const s = stash();
-  s.binaries ??= loadBinaries();
+  // As root and the checkout out of the postgres user's reach: one copy in the temp directory for all runs.
+  s.binaries ??= loadBinaries({ copyDir: path.join(os.tmpdir(), 'pgkube-embedded-postgres') });
+  s.binaries.catch(() => {
+    s.binaries = undefined;
+  });
   return s.binaries;
-}
-
-/** Command and spawn options that run `bin args` as the postgres user, dying with its parent. */
-function asPostgres(b: Binaries, bin: string, args: string[], pdeathsig: boolean): { cmd: string; args: string[]; uid?: number; gid?: number } {
-  if (b.setpriv) {
-    const pre: string[] = [];
-    if (b.ids) pre.push(`--reuid=${b.ids.uid}`, `--regid=${b.ids.gid}`, '--init-groups');
-    if (pdeathsig) pre.push('--pdeathsig=SIGQUIT');
-    if (pre.length > 0) return { cmd: b.setpriv, args: [...pre, '--', bin, ...args] };
-  }
-  return { cmd: bin, args, uid: b.ids?.uid, gid: b.ids?.gid };
-}
-
-async function runToEnd(cmd: string, args: string[], opts: { uid?: number; gid?: number; logFile: string }): Promise<void> {
-  const fd = fs.openSync(opts.logFile, 'a');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(cmd, args, {
-        stdio: ['ignore', fd, fd],
-        uid: opts.uid,
-        gid: opts.gid,
-        env: { ...nodeProcess.env, LC_ALL: 'C', LANG: 'C' },
-      });
-      child.on('error', reject);
-      child.on('exit', (code, signal) => {
-        if (code === 0) resolve();
-        else reject(new Error(`${path.basename(args.find((a) => a.startsWith('/')) ?? cmd)} failed (${code ?? signal}):\n${tail(opts.logFile)}`));
-      });
-    });
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 export class EmbeddedServer implements ServerControl {
   readonly backend = 'embedded' as const;
-  private child?: ChildProcess;
   private watchdog?: ChildProcess;
-  private exited?: Promise<void>;
-  private exitInfo?: string;
   private untrack?: () => void;
   private destroyed = false;
 
   private constructor(
     readonly dir: string,
-    private portNumber: number,
-    private readonly maxConnections: number,
-    private readonly b: Binaries,
+    private readonly pg: EmbeddedPostgres,
   ) {}
 
   get port(): number {
-    return this.portNumber;
+    return this.pg.port;
   }
   get dataDir(): string {
-    return path.join(this.dir, 'data');
+    return this.pg.dataDir;
   }
   get logFile(): string {
-    return path.join(this.dir, 'postgres.log');
+    return this.pg.logFile;
   }
   get adminUrl(): string {
-    return makeUrl('127.0.0.1', this.portNumber, 'postgres');
+    return makeUrl('127.0.0.1', this.pg.port, 'postgres');
   }
   running(): boolean {
-    return this.child !== undefined;
+    return this.pg.running();
   }
 
   /** initdb a new cluster in the run's temp directory and start it on a free port. */
   static async create(name: string, maxConnections: number): Promise<EmbeddedServer> {
+    const { EmbeddedPostgres } = await embedded();
     const b = await binaries();
     const dir = fs.mkdtempSync(path.join(runDir(), `${name}-${nodeProcess.pid}-`));
     fs.chmodSync(dir, 0o755);
-    const server = new EmbeddedServer(dir, 0, maxConnections, b);
-    server.untrack = track({
+    let server: EmbeddedServer | undefined;
+    const pg = new EmbeddedPostgres({
+      binaries: b,
+      dataDir: path.join(dir, 'data'),
+      logFile: path.join(dir, 'postgres.log'),
+      user: USER,
+      password: PASSWORD,
+      settings: { max_connections: String(maxConnections), TimeZone: 'UTC' },
+      unref: true,
+      onSpawn: (pid) => server?.watch(pid),
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
+    });
+    server = new EmbeddedServer(dir, pg);
+    const srv = server;
+    srv.untrack = track({
       describe: `embedded PostgreSQL in ${dir}`,
-      destroy: () => server.destroy(),
-      destroySync: () => server.destroySync(),
+      destroy: () => srv.destroy(),
+      destroySync: () => srv.destroySync(),
     });
     try {
-      await server.initdb();
-      for (let attempt = 1; ; attempt++) {
-        server.portNumber = await freePort();
-        try {
-          await server.start();
-          break;
-        } catch (err) {
-          // another process took the port between our probe and postgres' bind: try another one
-          if (attempt < 5 && /could not bind|Address already in use|could not create any TCP\/IP sockets/i.test(String(err))) continue;
-          throw err;
-        }
-      }
-      return server;
+      await pg.initdb();
+      await pg.start();
+      return srv;
     } catch (err) {
-      await server.destroy().catch(() => undefined);
+      await srv.destroy().catch(() => undefined);
       throw err;
     }
   }
 
-  private async initdb(): Promise<void> {
-    const data = this.dataDir;
-    fs.mkdirSync(data, { mode: 0o700 });
-    const pwfile = path.join(this.dir, 'pwfile');
-    fs.writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o644 });
-    if (this.b.ids) {
-      fs.chownSync(data, this.b.ids.uid, this.b.ids.gid);
-      fs.chownSync(pwfile, this.b.ids.uid, this.b.ids.gid);
-    }
-    const { cmd, args, uid, gid } = asPostgres(
-      this.b,
-      this.b.initdb,
-      [`--pgdata=${data}`, `--username=${USER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
-      true,
+  /** --pdeathsig covers this process's death; the watchdog also the run owner's (a killed jest). */
+  private watch(pid: number): void {
+    stopWatchdog(this.watchdog);
+    this.watchdog = startWatchdog(
+      `if tr '\\0' ' ' </proc/${pid}/cmdline 2>/dev/null | grep -qF -- ${shellQuote(this.dataDir)}; then ` +
+        `kill -QUIT ${pid}; for i in $(seq 1 100); do kill -0 ${pid} 2>/dev/null || break; sleep 0.1; done; fi; ` +
+        `rm -rf ${shellQuote(this.dir)}`,
     );
-    try {
-      await runToEnd(cmd, args, { uid, gid, logFile: path.join(this.dir, 'initdb.log') });
-    } finally {
-      fs.rmSync(pwfile, { force: true });
-    }
   }
 
+  /** Starts it again, on the same port. */
   async start(): Promise<void> {
     if (this.destroyed) throw new Error('embedded PostgreSQL: start() after destroy()');
-    if (this.child) return;
-    const { cmd, args, uid, gid } = asPostgres(
-      this.b,
-      this.b.postgres,
-      [
-        '-D', this.dataDir,
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', `port=${this.portNumber}`,
-        '-c', 'unix_socket_directories=',
-        '-c', `max_connections=${this.maxConnections}`,
-        '-c', 'TimeZone=UTC',
-      ],
-      true,
-    );
-    const fd = fs.openSync(this.logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, { stdio: ['ignore', fd, fd], uid, gid, env: { ...nodeProcess.env, LC_ALL: 'C', LANG: 'C' } });
-    } finally {
-      fs.closeSync(fd);
-    }
-    this.child = child;
-    this.exitInfo = undefined;
-    if (child.pid !== undefined) {
-      // --pdeathsig covers this process's death; the watchdog also the run owner's (a killed jest)
-      const pid = child.pid;
-      this.watchdog = startWatchdog(
-        `if tr '\\0' ' ' </proc/${pid}/cmdline 2>/dev/null | grep -qF -- ${shellQuote(this.dataDir)}; then ` +
-          `kill -QUIT ${pid}; for i in $(seq 1 100); do kill -0 ${pid} 2>/dev/null || break; sleep 0.1; done; fi; ` +
-          `rm -rf ${shellQuote(this.dir)}`,
-      );
-    }
-    this.exited = new Promise<void>((resolve) => {
-      const done = (why: string) => {
-        this.exitInfo ??= why;
-        if (this.child === child) {
-          this.child = undefined;
-          stopWatchdog(this.watchdog);
-          this.watchdog = undefined;
-        }
-        resolve();
-      };
-      child.on('exit', (code, signal) => done(`postgres exited (${code ?? signal})`));
-      child.on('error', (err) => done(`postgres could not be started: ${err.message}`));
-    });
-    // No pipes and unref: a server must not keep a jest worker's event loop alive.
-    child.unref();
-    try {
-      await waitForConnect(this.adminUrl, {
-        timeoutMs: READY_TIMEOUT_MS,
-        aborted: () => (this.child === child ? undefined : `${this.exitInfo ?? 'postgres exited'}; log ${this.logFile}:\n${tail(this.logFile)}`),
-      });
-    } catch (err) {
-      if (this.child === child) await this.stop('immediate').catch(() => undefined);
-      throw err;
-    }
+    await this.pg.start({ port: this.pg.port });
   }
 
-  /** fast: SIGINT (clients disconnected, checkpoint); immediate: SIGQUIT (crash-like, recovery on start). */
   async stop(mode: StopMode = 'fast'): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.ref(); // keep the process alive until postgres has gone
-    child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     try {
-      await this.exited;
+      await this.pg.stop(mode);
     } finally {
-      clearTimeout(timer);
+      stopWatchdog(this.watchdog);
+      this.watchdog = undefined;
     }
   }
 
@@ -643,13 +472,7 @@ export class EmbeddedServer implements ServerControl {
 
   destroySync(): void {
     stopWatchdog(this.watchdog);
-    if (this.child?.pid) {
-      try {
-        nodeProcess.kill(this.child.pid, 'SIGQUIT');
-      } catch {
-        // already gone
-      }
-    }
+    this.pg.killSync();
     this.destroyed = true;
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -855,7 +678,7 @@ export async function startServer(kind: 'shared' | 'dedicated'): Promise<ServerC
     if (kind === 'shared') return ContainerServer.create({ maxConnections });
     for (let attempt = 1; ; attempt++) {
       try {
-        return await ContainerServer.create({ maxConnections, fixedPort: await freePort() });
+        return await ContainerServer.create({ maxConnections, fixedPort: await (await embedded()).freePort() });
       } catch (err) {
         if (attempt < 3 && /port is already allocated|address already in use/i.test(String(err))) continue;
         throw err;
@@ -890,20 +713,21 @@ export function databasePrefix(): string {
 // Sweeping what runs left behind
 
 /** Kill postmasters left in a run directory, then remove it. */
-function removeRunDir(dir: string): void {
+async function removeRunDir(dir: string): Promise<void> {
   let entries: string[] = [];
   try {
     entries = fs.readdirSync(dir);
   } catch {
     return;
   }
+  // without the built module (no dist/): no postmasters to find either, nothing ran
+  const leftoverPostmaster = await embedded().then(
+    (m) => m.leftoverPostmaster,
+    () => () => undefined,
+  );
   for (const e of entries) {
-    const pidFile = path.join(dir, e, 'data', 'postmaster.pid');
-    const pid = Number.parseInt(readFileOr(pidFile, '').split('\n')[0] ?? '', 10);
-    if (!Number.isInteger(pid) || pid <= 1 || !pidAlive(pid)) continue;
-    // only a postgres whose data dir is this one (pids get reused)
-    const cmdline = readFileOr(`/proc/${pid}/cmdline`, '').split('\0');
-    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(path.join(dir, e, 'data'))) continue;
+    const pid = leftoverPostmaster(path.join(dir, e, 'data'));
+    if (pid === undefined) continue;
     try {
       nodeProcess.kill(pid, 'SIGQUIT');
     } catch {
@@ -913,7 +737,7 @@ function removeRunDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-function sweepStaleRunDirs(): void {
+async function sweepStaleRunDirs(): Promise<void> {
   const tmp = os.tmpdir();
   let names: string[] = [];
   try {
@@ -933,7 +757,7 @@ function sweepStaleRunDirs(): void {
         continue;
       }
     }
-    removeRunDir(dir);
+    await removeRunDir(dir);
   }
 }
 
@@ -1007,7 +831,7 @@ export async function cleanupRun(): Promise<void> {
   if (backend === 'testcontainers') await removeRunContainers(id);
   if (backend === 'database-url') await dropRunDatabases(env(ENV.databaseUrl) as string, `pgkube_t_${id}_`).catch(() => undefined);
   const dir = env(ENV.runDir);
-  if (dir !== undefined) removeRunDir(dir);
+  if (dir !== undefined) await removeRunDir(dir);
 }
 
 /** jest globalSetup: sweep leftovers, start the run's shared server, hand its URL to the workers. */
@@ -1015,7 +839,7 @@ export default async function globalSetup(): Promise<void> {
   const backend = backendName();
   const id = runId();
   const t0 = Date.now();
-  sweepStaleRunDirs();
+  await sweepStaleRunDirs();
   if (backend === 'testcontainers') await sweepStaleContainers();
   if (backend !== 'database-url') runDir(); // owner.pid names the run's owner (container labels, sweeping)
   const holder = nodeProcess as unknown as Record<symbol, unknown>;
