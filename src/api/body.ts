@@ -9,6 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import { isPlainObject } from '../machinery/object.js';
 import { goQuote } from '../machinery/go-format.js';
 import { ACCEPTED_MEDIA_TYPES, badRequest, requestEntityTooLarge, unsupportedMediaType } from '../machinery/status.js';
+import { decodeEnvelope, decodeMessage, messageForKind, ProtoDecodeError } from '../machinery/protobuf.js';
+import { parseAllDocuments } from 'yaml';
 
 /** kube-apiserver's default --max-request-body-bytes (3 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -129,7 +131,7 @@ export function parseMediaType(contentType: string): string | undefined {
 /**
  * Throws 415 unless the body is JSON. A missing Content-Type is JSON: upstream
  * takes its first supported type, and some clients (kubectl scale) send none.
- * YAML and protobuf are accepted upstream but not here yet, so they get 415 too.
+ * (Used for bodies that are JSON only here, such as DeleteOptions.)
  */
 export function requireJSONContentType(contentType: string | undefined): void {
   if (contentType === undefined || contentType === '') return;
@@ -424,19 +426,113 @@ function unrecognized(expectedKind: string, message: string, data: Buffer) {
   return badRequest(`the object provided is unrecognized (must be of type ${expectedKind}): ${message} (${summarize(data)})`);
 }
 
+export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
+
 /**
- * Decodes a create/update body into a JSON object. `expectedKind` (the kind the
- * endpoint stores) lets the 400 carry upstream's full wording; without it the
- * message is the bare decoder error. `null` decodes to `{}`, as upstream
- * decodes it into an empty object (validation then reports what is missing).
+ * Decodes a create/update body into a JSON object: JSON, YAML (one document, read as sigs.k8s.io/yaml reads
+ * it) or Kubernetes protobuf (src/machinery/protobuf.ts), chosen by Content-Type; anything else is 415.
+ * `expectedKind` (the kind the endpoint stores) lets the 400 carry upstream's full wording; without it the
+ * message is the bare decoder error. `expectedApiVersion` fills a protobuf envelope that names no type.
+ * `null` decodes to `{}`, as upstream decodes it into an empty object (validation then reports what is
+ * missing).
  */
-export function decodeObject(body: Buffer, contentType: string | undefined, expectedKind?: string): Record<string, unknown> {
-  requireJSONContentType(contentType);
-  const parsed = parseJSONBody(body);
+export function decodeObject(
+  body: Buffer,
+  contentType: string | undefined,
+  expectedKind?: string,
+  expectedApiVersion?: string,
+): Record<string, unknown> {
+  const media = contentType === undefined || contentType === '' ? 'application/json' : parseMediaType(contentType);
+  let parsed: { value: unknown } | { error: string };
+  if (media === 'application/json') {
+    parsed = parseJSONBody(body);
+  } else if (media === 'application/yaml') {
+    parsed = parseYAMLBody(body);
+  } else if (media === PROTOBUF_MEDIA_TYPE) {
+    return decodeProtobufObject(body, expectedKind, expectedApiVersion);
+  } else {
+    throw unsupportedMediaType(contentType ?? '', ACCEPTED_MEDIA_TYPES);
+  }
   if ('error' in parsed) {
     throw expectedKind === undefined ? badRequest(parsed.error) : unrecognized(expectedKind, parsed.error, body);
   }
   return parsed.value === null ? {} : (parsed.value as Record<string, unknown>);
+}
+
+// The YAML 1.1 tags go-yaml v2 resolves, without timestamps (they stay strings on the way to JSON).
+const yamlTags = (tags: import('yaml').Tags) =>
+  tags.filter((t) => (typeof t === 'string' ? t !== 'timestamp' : t.tag !== 'tag:yaml.org,2002:timestamp'));
+
+/**
+ * A YAML body as upstream's YAML serializer reads it: the first document converted to JSON
+ * (sigs.k8s.io/yaml YAMLToJSON), then read as a JSON body.
+ */
+export function parseYAMLBody(body: Buffer): { value: unknown } | { error: string } {
+  let value: unknown = null;
+  try {
+    const docs = parseAllDocuments(body.toString('utf8'), { version: '1.1', customTags: yamlTags, uniqueKeys: true });
+    const doc = Array.isArray(docs) ? docs[0] : undefined;
+    if (doc) {
+      const err = doc.errors[0];
+      if (err) {
+        const line = err.linePos?.[0]?.line ?? 1;
+        const msg = err.message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
+        return { error: `error converting YAML to JSON: yaml: line ${line}: ${msg}` };
+      }
+      value = doc.toJS({ maxAliasCount: 100 });
+    }
+  } catch (err) {
+    return { error: `error converting YAML to JSON: yaml: ${(err as Error).message}` };
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value ?? null, (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`json: unsupported value: ${v}`);
+      if (typeof v === 'bigint') return Number(v);
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+      return v;
+    });
+  } catch (err) {
+    return { error: `error converting YAML to JSON: ${(err as Error).message}` };
+  }
+  return parseJSONBody(Buffer.from(json));
+}
+
+/**
+ * A protobuf body (k8s\0 + runtime.Unknown) as upstream's protobuf serializer reads it: the envelope's
+ * apiVersion/kind, defaulted from the endpoint, pick the message the raw bytes are decoded with.
+ */
+function decodeProtobufObject(body: Buffer, expectedKind: string | undefined, expectedApiVersion: string | undefined): Record<string, unknown> {
+  const fail = (message: string) => (expectedKind === undefined ? badRequest(message) : unrecognized(expectedKind, message, body));
+  let envelope;
+  try {
+    envelope = decodeEnvelope(body);
+  } catch (err) {
+    if (err instanceof ProtoDecodeError) throw fail(err.message);
+    throw err;
+  }
+  const def: GVK = { ...parseGroupVersion(expectedApiVersion ?? ''), kind: expectedKind ?? '' };
+  const actual = withDefaults({ ...parseGroupVersion(envelope.apiVersion), kind: envelope.kind }, def);
+  const gv = gvString(actual);
+  if (actual.kind === '') throw fail(`Object 'Kind' is missing in '${summarize(body)}'`);
+  const handled = (message: string) =>
+    badRequest(
+      expectedKind === undefined
+        ? message
+        : `${actual.kind} in version ${goQuote(actual.version)} cannot be handled as a ${expectedKind}: ${message}`,
+    );
+  const message = messageForKind(actual.group, actual.version, actual.kind);
+  if (message === undefined) {
+    throw handled(`no kind ${goQuote(actual.kind)} is registered for version ${goQuote(gv)} in scheme ${goQuote(LEGACY_SCHEME)}`);
+  }
+  let obj: Record<string, unknown>;
+  try {
+    obj = decodeMessage(message, envelope.raw);
+  } catch (err) {
+    if (err instanceof ProtoDecodeError) throw handled(err.message);
+    throw err;
+  }
+  return { kind: actual.kind, apiVersion: gv, ...obj };
 }
 
 export interface ObjectTarget {

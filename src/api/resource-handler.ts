@@ -12,6 +12,9 @@ import { parseRequestInfo } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
 import { sendError, sendJson } from './respond.js';
 import { serveSpecial, servedByGenericStore } from './special-resources.js';
+import { fieldValidationOf, validateFields, validatePatchedFields, warningHeader } from '../registry/field-validation.js';
+import type { FieldValidation } from '../registry/field-validation.js';
+import { includeObjectOf, negotiateOutput, renderList, renderObject, transformingSink } from './table.js';
 import { responseSink } from './watch-stream.js';
 
 /** kube-apiserver's router answers for a path it does not serve, and for a method a path lacks. */
@@ -34,6 +37,16 @@ function parsePatchBody(raw: Buffer): PatchBody {
   } catch (err) {
     return { syntaxError: goJSONSyntaxError(raw) ?? (err as Error).message };
   }
+}
+
+/** One `Warning: 299 - "text"` header per warning (apiserver filters/warning.go). */
+function addWarnings(res: ServerResponse, warnings: string[]): void {
+  for (const w of warnings) res.appendHeader('Warning', warningHeader(w));
+}
+
+function isJSONBody(contentType: string | undefined): boolean {
+  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return media === '' || media === 'application/json';
 }
 
 function dryRunOf(query: URLSearchParams): boolean {
@@ -81,17 +94,26 @@ export class ResourceHandler {
 
     switch (info.verb) {
       case 'get': {
+        // Server-side printing: a Table (or the metadata only) when Accept asks for it.
+        const form = negotiateOutput(req.headers.accept, false);
+        const include = includeObjectOf(query, form);
         const found = await store.get(ns, info.name);
-        return sendJson(res, 200, JSON.stringify(found.object));
+        return sendJson(res, 200, renderObject(def, found.object, form, include));
       }
       case 'list': {
+        const form = negotiateOutput(req.headers.accept, true);
+        const include = includeObjectOf(query, form);
         const opts = parseListOptions(query, false);
-        return sendJson(res, 200, await store.list(def.namespaced ? ns || undefined : undefined, opts));
+        return sendJson(res, 200, renderList(def, await store.list(def.namespaced ? ns || undefined : undefined, opts), form, include));
       }
       case 'watch': {
         const opts = parseListOptions(query, true, { watchList: true });
+        // Selectors the kind does not accept are a 400 before the stream starts, as upstream's.
+        store.checkSelectors(opts);
+        const form = negotiateOutput(req.headers.accept, false);
+        const include = includeObjectOf(query, form);
         let watcherClose: (() => void) | undefined;
-        const sink = responseSink(req, res, () => watcherClose?.());
+        const sink = transformingSink(responseSink(req, res, () => watcherClose?.()), def, form, include);
         try {
           const watcher = await store.watch(def.namespaced ? ns || undefined : undefined, opts, sink);
           watcherClose = () => watcher.close();
@@ -105,12 +127,14 @@ export class ResourceHandler {
       }
       case 'create': {
         if (info.name || (def.namespaced && !ns)) throw methodNotAllowed();
-        const body = await this.readObject(req, def, '', ns);
+        const validation = fieldValidationOf(query, 'CreateOptions');
+        const body = await this.readObject(req, def, '', ns, validation, res);
         const result = await store.create(ns, body, { dryRun: dryRunOf(query) });
         return sendJson(res, 201, result.json);
       }
       case 'update': {
-        const body = await this.readObject(req, def, info.name, ns);
+        const validation = fieldValidationOf(query, 'UpdateOptions');
+        const body = await this.readObject(req, def, info.name, ns, validation, res);
         const result = await store.update(ns, info.name, body, {
           subresource: info.subresource === 'status' ? 'status' : '',
           dryRun: dryRunOf(query),
@@ -140,6 +164,7 @@ export class ResourceHandler {
           (current) => {
             const patched = applyPatch(type, body, current, def);
             checkObjectTarget(patched, target);
+            addWarnings(res, validatePatchedFields(def, opts.fieldValidation || 'Warn', type, body, patched));
             return patched as KubeObject;
           },
           { subresource: info.subresource === 'status' ? 'status' : '', dryRun: opts.dryRun },
@@ -151,10 +176,19 @@ export class ResourceHandler {
     }
   }
 
-  private async readObject(req: IncomingMessage, def: { kind: string; group: string; version: string }, name: string, namespace: string): Promise<KubeObject> {
+  private async readObject(
+    req: IncomingMessage,
+    def: { kind: string; group: string; version: string },
+    name: string,
+    namespace: string,
+    validation: FieldValidation,
+    res: ServerResponse,
+  ): Promise<KubeObject> {
     const raw = await readBody(req);
-    const obj = decodeObject(raw, req.headers['content-type'], def.kind);
+    const obj = decodeObject(raw, req.headers['content-type'], def.kind, apiVersionOf(def));
     checkObjectTarget(obj, { apiVersion: apiVersionOf(def), kind: def.kind, name: name || undefined, namespace: namespace || undefined });
+    // Unknown and duplicate fields: 400 (Strict), Warning headers (Warn) or nothing (Ignore); dropped in any case.
+    addWarnings(res, validateFields(def, validation, obj, isJSONBody(req.headers['content-type']) ? raw.toString('utf8') : undefined));
     const meta = obj.metadata;
     if (meta === undefined || meta === null) obj.metadata = {};
     else if (typeof meta !== 'object' || Array.isArray(meta)) throw badRequest('metadata must be an object');

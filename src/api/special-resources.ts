@@ -121,7 +121,7 @@ async function readTypedBody(
   namespace: string | undefined,
 ): Promise<KubeObject> {
   const raw = await readBody(req);
-  const obj = decodeObject(raw, req.headers['content-type'], kind.kind);
+  const obj = decodeObject(raw, req.headers['content-type'], kind.kind, apiVersionOf(kind));
   checkObjectTarget(obj, { apiVersion: apiVersionOf(kind), kind: kind.kind, name, namespace });
   const meta = obj.metadata;
   if (meta === undefined || meta === null) obj.metadata = {};

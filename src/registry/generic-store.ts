@@ -22,6 +22,8 @@ import type { DeletePreconditions } from './object-lifecycle.js';
 import { apiVersionOf, groupResource } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { compileSelectors } from './selectors.js';
+import { fieldSelectorsFor } from './field-selectors.js';
+import type { KindFieldSelectors } from './field-selectors.js';
 
 export interface ListParams {
   labelSelector: string;
@@ -66,12 +68,15 @@ const GENERATE_NAME_ATTEMPTS = 8;
  */
 export class GenericStore {
   readonly resource: string;
+  /** The kind's field selectors: accepted labels, and the selectable fields stored with each object. */
+  readonly fieldSelectors: KindFieldSelectors;
 
   constructor(
     readonly def: ResourceDefinition,
     private readonly deps: StorageDeps,
   ) {
     this.resource = groupResource(def);
+    this.fieldSelectors = fieldSelectorsFor(def);
   }
 
   private key(namespace: string, name: string): ObjectKey {
@@ -188,7 +193,7 @@ export class GenericStore {
 
   /** Deletes every object the list parameters select; returns what was deleted or marked. */
   async deleteCollection(namespace: string | undefined, list: ListParams, params: DeleteParams): Promise<WriteResult[]> {
-    const selectors = compileSelectors(list.labelSelector, list.fieldSelector);
+    const selectors = compileSelectors(list.labelSelector, list.fieldSelector, this.fieldSelectors);
     const page = await this.deps.store.list({
       resource: this.resource,
       namespace: this.def.namespaced ? namespace : undefined,
@@ -211,7 +216,7 @@ export class GenericStore {
 
   /** Runs the write, or for dryRun only decides it against the current state. */
   private async write(request: WriteRequest, dryRun?: boolean): Promise<WriteResult> {
-    if (!dryRun) return this.deps.store.write(request);
+    if (!dryRun) return this.deps.store.write(this.fieldSelectors.compute ? { ...request, fields: this.fieldSelectors.compute } : request);
     const current = await this.deps.store.get(request.key);
     const reads = new Map<string, StoredObject | null>();
     for (const k of request.reads ?? []) reads.set(`${k.resource}\u0000${k.namespace}\u0000${k.name}`, await this.deps.store.get(k));
@@ -221,8 +226,13 @@ export class GenericStore {
     return { type, rv: current?.rv ?? 0n, object: decision.object, json: JSON.stringify(decision.object) };
   }
 
+  /** Throws the 400 a list or watch with these selectors gets (bad syntax, a field label the kind lacks). */
+  checkSelectors(params: { labelSelector: string; fieldSelector: string }): void {
+    compileSelectors(params.labelSelector, params.fieldSelector, this.fieldSelectors);
+  }
+
   async list(namespace: string | undefined, params: ListParams): Promise<string> {
-    const selectors = compileSelectors(params.labelSelector, params.fieldSelector);
+    const selectors = compileSelectors(params.labelSelector, params.fieldSelector, this.fieldSelectors);
     const query: ListQuery = {
       resource: this.resource,
       namespace: this.def.namespaced ? namespace : undefined,
@@ -289,7 +299,7 @@ export class GenericStore {
    * ADDED events; with sendInitialEvents they are followed by the initial-events-end bookmark.
    */
   async watch(namespace: string | undefined, params: WatchParams, sink: WatchSink): Promise<Watcher> {
-    const selectors = compileSelectors(params.labelSelector, params.fieldSelector);
+    const selectors = compileSelectors(params.labelSelector, params.fieldSelector, this.fieldSelectors);
     const ns = this.def.namespaced ? namespace : undefined;
     const timeoutMs = params.timeoutSeconds !== undefined && params.timeoutSeconds > 0
       ? params.timeoutSeconds * 1000

@@ -6,7 +6,7 @@ import type { Generated } from 'kysely';
 export interface Tables {
   revision: { singleton: Generated<boolean>; rv: string };
   compaction: { singleton: Generated<boolean>; compacted_rv: string };
-  objects: { resource: string; namespace: string; name: string; rv: string; labels: unknown; value: string };
+  objects: { resource: string; namespace: string; name: string; rv: string; labels: unknown; fields: unknown; value: string };
   history: {
     rv: string;
     resource: string;
@@ -15,6 +15,8 @@ export interface Tables {
     type: 'ADDED' | 'MODIFIED' | 'DELETED';
     value: string;
     prev_value: string | null;
+    prev_labels: unknown;
+    prev_fields: unknown;
     created_at: Generated<Date>;
   };
   schema_migrations: { version: string; applied_at: Generated<Date> };

@@ -5,7 +5,7 @@ import type { WriteBatcher } from './write-batcher.js';
 import { labelSelectorSql } from './label-sql.js';
 import { CompactedError, FutureRevisionError } from './types.js';
 import type { KubeObject } from '../machinery/object.js';
-import type { ListQuery, ListResult, ObjectKey, StoredObject, WriteRequest, WriteResult } from './types.js';
+import type { FieldCondition, ListQuery, ListResult, ObjectKey, StoredObject, WriteRequest, WriteResult } from './types.js';
 
 /**
  * The Kubernetes-semantic storage interface over PostgreSQL: get, list (latest or at an exact revision,
@@ -87,17 +87,40 @@ export class ObjectStore {
   }
 }
 
-/** Conditions on (namespace, name, labels) shared by the latest and historical list queries. */
+/** Conditions on (namespace, name, labels, selectable fields) of the `objects` rows a list reads. */
 function filterSql(q: ListQuery): RawBuilder<boolean> {
   const parts: RawBuilder<boolean>[] = [];
   if (q.namespace !== undefined) parts.push(sql<boolean>`namespace = ${q.namespace}`);
   if (q.after) parts.push(sql<boolean>`(namespace, name) > (${q.after.namespace}, ${q.after.name})`);
   for (const f of q.fields ?? []) {
-    const op = f.op === '=' ? sql.raw('=') : sql.raw('<>');
-    parts.push(sql<boolean>`${sql.ref(f.column)} ${op} ${f.value}`);
+    if (f.field === 'metadata.name' || f.field === 'metadata.namespace') parts.push(fieldConditionSql(f));
   }
   if (q.labelSelector && q.labelSelector.length > 0) parts.push(labelSelectorSql(q.labelSelector));
+  parts.push(...selectableFieldsSql(q, sql.ref('fields')));
   return parts.length === 0 ? sql<boolean>`true` : sql<boolean>`${sql.join(parts, sql` AND `)}`;
+}
+
+function fieldConditionSql(f: FieldCondition): RawBuilder<boolean> {
+  const column = f.field === 'metadata.name' ? sql.ref('name') : sql.ref('namespace');
+  const op = f.op === '=' ? sql.raw('=') : sql.raw('<>');
+  return sql<boolean>`${column} ${op} ${f.value}`;
+}
+
+/**
+ * Conditions on the stored selectable fields (jsonb). `field=value` with a non-empty value is a
+ * containment test, which the GIN index on `fields` answers (kubelets list pods by spec.nodeName,
+ * describe lists events by involvedObject); a missing field counts as "" as upstream's fields.Set does.
+ */
+function selectableFieldsSql(q: ListQuery, column: RawBuilder<unknown>): RawBuilder<boolean>[] {
+  const parts: RawBuilder<boolean>[] = [];
+  for (const f of q.fields ?? []) {
+    if (f.field === 'metadata.name' || f.field === 'metadata.namespace') continue;
+    const value = sql`coalesce(${column}->>${f.field}, '')`;
+    if (f.op === '=' && f.value !== '') parts.push(sql<boolean>`${column} @> ${JSON.stringify({ [f.field]: f.value })}::jsonb`);
+    else if (f.op === '=') parts.push(sql<boolean>`${value} = ''`);
+    else parts.push(sql<boolean>`${value} <> ${f.value}`);
+  }
+  return parts;
 }
 
 function currentRows(q: ListQuery, filters: RawBuilder<boolean>): RawBuilder<unknown> {
@@ -106,18 +129,20 @@ function currentRows(q: ListQuery, filters: RawBuilder<boolean>): RawBuilder<unk
 
 function rowsAtRevision(q: ListQuery, at: bigint, filters: RawBuilder<boolean>): RawBuilder<unknown> {
   const histLabels = sql`coalesce(prev_labels, '{}'::jsonb)`;
-  const labelCond = q.labelSelector && q.labelSelector.length > 0 ? labelSelectorSql(q.labelSelector, histLabels) : sql<boolean>`true`;
-  const keyFilters = filterSql({ ...q, labelSelector: undefined });
+  const stateConds = selectableFieldsSql(q, sql`coalesce(prev_fields, '{}'::jsonb)`);
+  if (q.labelSelector && q.labelSelector.length > 0) stateConds.push(labelSelectorSql(q.labelSelector, histLabels));
+  const stateCond = stateConds.length === 0 ? sql<boolean>`true` : sql<boolean>`${sql.join(stateConds, sql` AND `)}`;
+  const keyFilters = filterSql({ ...q, labelSelector: undefined, fields: q.fields?.filter((f) => f.field === 'metadata.name' || f.field === 'metadata.namespace') });
   return sql`
     SELECT namespace, name, value FROM objects
       WHERE resource = ${q.resource} AND rv <= ${at.toString()} AND ${filters}
     UNION ALL
     SELECT namespace, name, prev_value AS value FROM (
-      SELECT DISTINCT ON (namespace, name) namespace, name, type, prev_value, prev_labels FROM history
+      SELECT DISTINCT ON (namespace, name) namespace, name, type, prev_value, prev_labels, prev_fields FROM history
         WHERE resource = ${q.resource} AND rv > ${at.toString()} AND ${keyFilters}
         ORDER BY namespace, name, rv ASC
     ) first_change
-      WHERE type <> 'ADDED' AND ${labelCond}`;
+      WHERE type <> 'ADDED' AND ${stateCond}`;
 }
 
 export interface HistoryRow {

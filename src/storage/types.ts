@@ -33,6 +33,12 @@ export interface WriteRequest {
    * `reads`. It must be fast and must not mutate its arguments. A thrown error fails only this request.
    */
   decide(current: StoredObject | null, reads: Map<string, StoredObject | null>): WriteDecision;
+  /**
+   * The kind's selectable fields of a state (field selectors other than metadata.name/namespace), stored
+   * with it so lists filter in SQL. Called on the decided object and on the state it replaces. Absent:
+   * the kind has none.
+   */
+  fields?(object: KubeObject): Record<string, string>;
 }
 
 export interface WriteResult {
@@ -47,8 +53,8 @@ export interface ListQuery {
   resource: string;
   namespace?: string; // undefined: all namespaces
   labelSelector?: LabelSelector;
-  /** metadata.name / metadata.namespace requirements, split out of the field selector by the registry. */
-  fields?: { column: 'name' | 'namespace'; op: '=' | '!='; value: string }[];
+  /** Field selector requirements (after the kind's label conversion); all must hold. */
+  fields?: FieldCondition[];
   /** Read at this revision (an exact snapshot); undefined: the latest. */
   atRevision?: bigint;
   limit?: number;
@@ -56,6 +62,16 @@ export interface ListQuery {
   after?: { namespace: string; name: string };
   /** Count what remains after the page (only when nothing filters the list, as upstream). */
   countRemaining?: boolean;
+}
+
+/**
+ * One field selector requirement. metadata.name and metadata.namespace are the key columns; any other
+ * field is looked up in the object's stored selectable fields, a missing one counting as "".
+ */
+export interface FieldCondition {
+  field: string;
+  op: '=' | '!=';
+  value: string;
 }
 
 export interface ListResult {

@@ -19,6 +19,9 @@ interface Change {
   prevJson: string | null;
   prevLabels: Record<string, string> | null;
   labels: Record<string, string>;
+  /** The kind's selectable fields (WriteRequest.fields) of the new state and of the one it replaces. */
+  fields: Record<string, string>;
+  prevFields: Record<string, string> | null;
 }
 
 export interface BatchStats {
@@ -129,6 +132,9 @@ export class WriteBatcher {
             return { ok: true as const, result: { type: 'NOOP' as const, rv: current.stored.rv, object: current.stored.object, json: current.json! } };
           }
           if (decision.action === 'delete' && !current.stored) throw new Error('delete decision on a missing object');
+          // Before the revision is taken: a request failing here must not leave a gap in the history.
+          const fields = request.fields?.(decision.object) ?? {};
+          const prevFields = current.stored ? (request.fields?.(current.stored.object) ?? {}) : null;
           rv += 1n;
           const object = decision.object;
           object.metadata.resourceVersion = rv.toString();
@@ -142,6 +148,8 @@ export class WriteBatcher {
             prevJson: current.json,
             prevLabels: current.stored ? (current.stored.object.metadata.labels ?? {}) : null,
             labels: object.metadata.labels ?? {},
+            fields,
+            prevFields,
           });
           state.set(k, decision.action === 'delete' ? { stored: null, json: null } : { stored: { rv, object }, json });
           return { ok: true as const, result: { type, rv, object, json } };
@@ -178,15 +186,15 @@ export class WriteBatcher {
     await client.query(
       `WITH rev AS (UPDATE revision SET rv = $1 WHERE singleton),
        hist AS (
-         INSERT INTO history (rv, resource, namespace, name, type, value, prev_value, prev_labels)
-         SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $18::jsonb[])),
+         INSERT INTO history (rv, resource, namespace, name, type, value, prev_value, prev_labels, prev_fields)
+         SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $18::jsonb[], $19::jsonb[])),
        del AS (
          DELETE FROM objects o USING unnest($9::text[], $10::text[], $11::text[]) AS d(resource, namespace, name)
          WHERE o.resource = d.resource AND o.namespace = d.namespace AND o.name = d.name),
        put AS (
-         INSERT INTO objects (resource, namespace, name, rv, labels, value)
-         SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::bigint[], $16::jsonb[], $17::text[])
-         ON CONFLICT (resource, namespace, name) DO UPDATE SET rv = excluded.rv, labels = excluded.labels, value = excluded.value)
+         INSERT INTO objects (resource, namespace, name, rv, labels, value, fields)
+         SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::bigint[], $16::jsonb[], $17::text[], $20::jsonb[])
+         ON CONFLICT (resource, namespace, name) DO UPDATE SET rv = excluded.rv, labels = excluded.labels, value = excluded.value, fields = excluded.fields)
        SELECT pg_notify('${CHANGES_CHANNEL}', $1::text)`,
       [
         lastRv.toString(),
@@ -207,6 +215,8 @@ export class WriteBatcher {
         puts.map((c) => JSON.stringify(c.labels)),
         puts.map((c) => c.json),
         changes.map((c) => (c.prevLabels ? JSON.stringify(c.prevLabels) : null)),
+        changes.map((c) => (c.prevFields ? JSON.stringify(c.prevFields) : null)),
+        puts.map((c) => JSON.stringify(c.fields)),
       ],
     );
   }

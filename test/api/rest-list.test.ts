@@ -89,7 +89,7 @@ test('field selectors on metadata.name and metadata.namespace; others are 400', 
   expect(names((await request(f.base, 'GET', `/api/v1/configmaps?fieldSelector=metadata.namespace%3Dlists,metadata.name!%3Dcm-00`)).json)).toHaveLength(24);
   const bad = await request(f.base, 'GET', `${NS}?fieldSelector=spec.nodeName%3Dx`);
   expect(bad.status).toBe(400);
-  expect(bad.json.message).toBe('field label not supported: spec.nodeName');
+  expect(bad.json.message).toBe('"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"');
 });
 
 test('a continue token older than the history window is 410 with an inconsistent continue token', async () => {

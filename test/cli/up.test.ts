@@ -235,7 +235,7 @@ test('kubectl --context pgkube get ns works over TLS as the administrator', asyn
   const r = await kubectl(['--context', 'pgkube', 'get', 'ns']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/^default\s+\d+s/m);
+  expect(r.stdout).toMatch(/^default\s+Active\s+\d+s/m); // the server's Table: NAME STATUS AGE
   expect(r.stdout).toMatch(/^kube-system\s/m);
   // The user's other context is untouched and still selectable.
   expect((await kubectl(['config', 'get-contexts', '-o', 'name'])).stdout.split('\n').sort()).toEqual(['', 'other', 'pgkube']);
