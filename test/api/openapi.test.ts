@@ -1,4 +1,3 @@
-import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { GROUP_VERSIONS } from '../../src/registry/catalog.js';
 import { apiFixture, createNamespace } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { request } from '../support/http.js';
+import { REQUIRED_MINOR, kubectlBinaries, kubectlPath, runKubectl } from '../support/kubectl.js';
 
 let f: ApiFixture;
 /** The server's request log lines ("HTTP", with verb, URI and resp), to see what kubectl asked for. */
@@ -153,35 +153,11 @@ describe('/openapi/v2', () => {
 
 // ---- real kubectl against the fixture server --------------------------------------------------------
 
-/** kubectl binaries by minor version, from the shared clients list (absent ones skip their tests). */
-function kubectls(): Map<string, string> {
-  const found = new Map<string, string>();
-  const lister = '/work/shared/tools/clients.sh';
-  if (fs.existsSync(lister)) {
-    const out = spawnSync(lister, ['kubectl'], { encoding: 'utf8' }).stdout ?? '';
-    for (const line of out.split('\n')) {
-      const [version, bin] = line.trim().split(/\s+/);
-      if (version && bin && fs.existsSync(bin)) found.set(version, bin);
-    }
-  }
-  for (const v of ['1.27', '1.28', '1.33']) {
-    const known = `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`;
-    if (!found.has(v) && fs.existsSync(known)) found.set(v, known);
-  }
-  return found;
-}
-const KUBECTLS = kubectls();
+/** Minor versions this machine has; the other optional ones skip their tests, 1.33 is required. */
+const AVAILABLE = new Set((await kubectlBinaries()).map((b) => b.minor));
 
-function kubectl(version: string, args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      KUBECTLS.get(version)!,
-      ['--server', f.base, ...args],
-      { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: '/dev/null' }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end('');
-  });
+async function kubectl(version: string, args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runKubectl(await kubectlPath(version), args, { server: f.base, home });
 }
 
 const manifest = (name: string, extra = '') => `apiVersion: apps/v1
@@ -202,7 +178,7 @@ spec:
 `;
 
 describe.each(['1.27', '1.28', '1.33', '1.35'])('kubectl %s', (version) => {
-  const run = KUBECTLS.has(version) ? test : test.skip;
+  const run = version === REQUIRED_MINOR || AVAILABLE.has(version) ? test : test.skip;
   let home: string;
   let dir: string;
   const ns = `oa-${version.replace('.', '-')}`;

@@ -1,9 +1,7 @@
-import { execFile, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { apiFixture, configMap } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { request } from '../support/http.js';
+import { kubectlPath, runKubectl } from '../support/kubectl.js';
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -315,32 +313,13 @@ describe('PATCH on built-in kinds', () => {
 
 // ---- kubectl 1.33 against the fixture server ----
 
-function findKubectl(): string | undefined {
-  if (process.env.PGKUBE_TEST_KUBECTL) return process.env.PGKUBE_TEST_KUBECTL;
-  const onPath = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (onPath) {
-    const versioned = path.join(path.dirname(fs.realpathSync(onPath)), 'kubectl.1.33');
-    if (fs.existsSync(versioned)) return versioned;
-  }
-  const known = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
-  return fs.existsSync(known) ? known : undefined;
-}
-
-const KUBECTL = findKubectl();
-
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      KUBECTL!,
-      ['--server', f.base, ...args],
-      { env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: '/dev/null' }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end('');
+describe('kubectl 1.33', () => {
+  let binary: string;
+  beforeAll(async () => {
+    binary = await kubectlPath('1.33');
   });
-}
+  const kubectl = (args: string[], input?: string) => runKubectl(binary, args, { server: f.base, input, timeoutMs: 30_000 });
 
-(KUBECTL ? describe : describe.skip)('kubectl 1.33', () => {
   test('kubectl label and annotate', async () => {
     await create(CM, configMap('kl', { a: '1' }, { old: 'x' }));
     const l = await kubectl(['label', 'configmap', 'kl', 'tier=web', 'old-']);
@@ -390,15 +369,7 @@ function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr
 
   test('kubectl apply --server-side reports that the server lacks it', async () => {
     await create(CM, configMap('kssa'));
-    const child = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const c = execFile(
-        KUBECTL!,
-        ['--server', f.base, 'apply', '--server-side', '--validate=false', '-f', '-'],
-        { env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: '/dev/null' }, timeout: 30_000 },
-        (err, _stdout, stderr) => resolve({ code: err ? 1 : 0, stderr }),
-      );
-      c.stdin!.end(JSON.stringify(configMap('kssa', { a: '1' })));
-    });
+    const child = await kubectl(['apply', '--server-side', '--validate=false', '-f', '-'], JSON.stringify(configMap('kssa', { a: '1' })));
     expect(child.code).not.toBe(0);
     expect(child.stderr.toLowerCase()).toContain('server-side apply not available on the server');
   });

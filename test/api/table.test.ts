@@ -1,12 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
-import { promisify } from 'node:util';
 import { apiFixture, configMap, createNamespace } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { request } from '../support/http.js';
 import type { WatchEvent } from '../support/http.js';
+import { kubectlPath, runKubectl, spawnKubectl } from '../support/kubectl.js';
 
-const run = promisify(execFile);
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 const NS = 'printing';
 const CM = `/api/v1/namespaces/${NS}/configmaps`;
@@ -14,21 +12,13 @@ const PODS = `/api/v1/namespaces/${NS}/pods`;
 const DEPLOY = `/apis/apps/v1/namespaces/${NS}/deployments`;
 
 let f: ApiFixture;
-let kubectlPath: string | undefined;
+let kubectlBinary: string;
 
-async function findKubectl(): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('/work/shared/tools/clients.sh', ['kubectl'], { timeout: 60_000 });
-    const line = stdout.split('\n').find((l) => l.startsWith('1.33 '));
-    return line?.slice(5).trim();
-  } catch {
-    return undefined;
-  }
-}
-
+/** kubectl 1.33's stdout; a non-zero exit is an error that carries its output. */
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlPath!, ['--server', f.base, ...args], { env: { ...process.env, KUBECONFIG: '/dev/null', HOME: '/tmp/pgkube-table-test' }, timeout: 30_000 });
-  return stdout;
+  const r = await runKubectl(kubectlBinary, args, { server: f.base, timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited with ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
 }
 
 async function post(path: string, body: unknown): Promise<any> {
@@ -79,7 +69,6 @@ function tableWatch(path: string): Promise<{ events: WatchEvent[]; waitFor(n: nu
 
 beforeAll(async () => {
   f = await apiFixture();
-  kubectlPath = await findKubectl();
   await createNamespace(f.base, NS);
   await post(CM, configMap('plain', { a: '1', b: '2' }, { app: 'demo', tier: 'x' }));
   const pod = await post(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } });
@@ -209,8 +198,11 @@ describe('Table over HTTP', () => {
 });
 
 describe('kubectl 1.33 prints the server columns', () => {
+  beforeAll(async () => {
+    kubectlBinary = await kubectlPath('1.33');
+  });
+
   test('get pods,deploy -o wide', async () => {
-    if (!kubectlPath) return;
     const out = await kubectl('get', 'pods,deploy', '-n', NS, '-o', 'wide');
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
@@ -221,7 +213,6 @@ describe('kubectl 1.33 prints the server columns', () => {
   });
 
   test('get all -A', async () => {
-    if (!kubectlPath) return;
     const out = await kubectl('get', 'all', '-A');
     expect(out).toMatch(/NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
     expect(out).toMatch(new RegExp(`${NS}\\s+pod/web\\s+1/1\\s+Running\\s+2 \\(20m ago\\)`));
@@ -229,7 +220,6 @@ describe('kubectl 1.33 prints the server columns', () => {
   });
 
   test('get cm --show-labels, and a single object', async () => {
-    if (!kubectlPath) return;
     const out = await kubectl('get', 'cm', '-n', NS, '--show-labels');
     expect(out).toMatch(/^NAME\s+DATA\s+AGE\s+LABELS\n/);
     expect(out).toMatch(/plain\s+2\s+\S+\s+app=demo,tier=x/);
@@ -238,8 +228,7 @@ describe('kubectl 1.33 prints the server columns', () => {
   });
 
   test('get cm -w prints later rows with the first event\'s columns', async () => {
-    if (!kubectlPath) return;
-    const child = spawn(kubectlPath, ['--server', f.base, 'get', 'cm', '-n', NS, '-w'], { env: { ...process.env, KUBECONFIG: '/dev/null', HOME: '/tmp/pgkube-table-test' } });
+    const child = spawnKubectl(kubectlBinary, ['get', 'cm', '-n', NS, '-w'], { server: f.base });
     let out = '';
     const seen = (re: RegExp) =>
       new Promise<void>((resolve, reject) => {
@@ -250,7 +239,7 @@ describe('kubectl 1.33 prints the server columns', () => {
             resolve();
           }
         };
-        child.stdout.on('data', (c: Buffer) => {
+        child.stdout!.on('data', (c: Buffer) => {
           out += c.toString();
           check();
         });

@@ -3,7 +3,7 @@
  * real kubectl 1.33 over TLS with the kubeconfig it merged; a restart keeps the data; one `up` per data
  * directory. Then `pgkube apiserver` with a static token file, and what is refused with 401.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -14,6 +14,8 @@ import { parse } from 'yaml';
 import { createCa, issueCertificate } from '../../src/cli/pki.js';
 import type { KeyPair } from '../../src/cli/pki.js';
 import { freePort } from '../../src/embedded-postgres/server.js';
+import { kubectlPath, runKubectl } from '../support/kubectl.js';
+import type { KubectlResult } from '../support/kubectl.js';
 import { createTestDatabase } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 
@@ -22,21 +24,7 @@ const BIN = path.join(ROOT, 'bin', 'pgkube.js');
 const UNAUTHORIZED = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
 const LOGGED_OUT = 'You must be logged in to the server';
 
-/** kubectl 1.33: $PGKUBE_TEST_KUBECTL, else kubectl.1.33 beside the kubectl on PATH (as shared/tools/clients.sh finds it). */
-function findKubectl(): string {
-  const explicit = process.env.PGKUBE_TEST_KUBECTL;
-  if (explicit) return explicit;
-  const onPath = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (onPath) {
-    const versioned = path.join(path.dirname(fs.realpathSync(onPath)), 'kubectl.1.33');
-    if (fs.existsSync(versioned)) return versioned;
-  }
-  const known = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
-  if (fs.existsSync(known)) return known;
-  throw new Error('kubectl 1.33 not found: set PGKUBE_TEST_KUBECTL (shared/tools/clients.sh kubectl lists the binaries)');
-}
-
-const KUBECTL = findKubectl();
+const KUBECTL = await kubectlPath('1.33');
 
 let tmp: string;
 let home: string;
@@ -44,23 +32,9 @@ let dataDir: string;
 let kubeconfig: string;
 const children = new Set<ChildProcess>();
 
-interface Kubectl {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(args: string[], opts: { kubeconfig?: string; input?: string } = {}): Promise<Kubectl> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      KUBECTL,
-      args,
-      { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: opts.kubeconfig ?? kubeconfig }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // Always close stdin: with no credentials in the kubeconfig, kubectl would prompt for a user name.
-    child.stdin!.end(opts.input ?? '');
-  });
+// runKubectl always closes stdin: with no credentials in the kubeconfig, kubectl would prompt for a user name.
+function kubectl(args: string[], opts: { kubeconfig?: string; input?: string } = {}): Promise<KubectlResult> {
+  return runKubectl(KUBECTL, args, { kubeconfig: opts.kubeconfig ?? kubeconfig, input: opts.input, home, timeoutMs: 30_000 });
 }
 
 interface Pgkube {

@@ -5,12 +5,12 @@
  *
  * Nothing here imports project sources: the test drives the built image and the compose file only.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runKubectl, spawnKubectl } from '../support/kubectl.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -209,22 +209,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Prom
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
-/**
- * Stock kubectl of the minor version asked for: PGKUBE_TEST_KUBECTL when set, else the one that
- * shared/tools/clients.sh lists (shared/ lies beside the repository), else kubectl on PATH.
- */
-export async function findKubectl(minor = '1.33'): Promise<string> {
-  if (process.env.PGKUBE_TEST_KUBECTL) return process.env.PGKUBE_TEST_KUBECTL;
-  for (const script of [path.join(ROOT, '..', 'shared', 'tools', 'clients.sh'), '/work/shared/tools/clients.sh']) {
-    if (!existsSync(script)) continue;
-    const r = await run('bash', [script, 'kubectl'], { timeoutMs: 120_000 }).catch(() => undefined);
-    const line = r?.stdout.split('\n').find((l) => l.startsWith(`${minor} `));
-    if (line) return line.slice(minor.length + 1).trim();
-  }
-  return 'kubectl';
-}
-
-/** kubectl with one kubeconfig. */
+/** kubectl with one kubeconfig (the binary from test/support/kubectl.ts). */
 export class Kubectl {
   constructor(
     readonly binary: string,
@@ -232,11 +217,11 @@ export class Kubectl {
   ) {}
 
   private args(args: string[]): string[] {
-    return ['--kubeconfig', this.kubeconfig, '--request-timeout=20s', ...args];
+    return ['--request-timeout=20s', ...args];
   }
 
   run(args: string[], input?: string): Promise<RunResult> {
-    return run(this.binary, this.args(args), { timeoutMs: 60_000, input, env: { ...process.env, KUBECONFIG: '' } });
+    return runKubectl(this.binary, this.args(args), { kubeconfig: this.kubeconfig, input });
   }
 
   /** stdout, or an error with kubectl's output. */
@@ -248,7 +233,7 @@ export class Kubectl {
 
   /** A long-running kubectl (e.g. `get -w`) whose output lines are collected. */
   spawn(args: string[]): KubectlStream {
-    return new KubectlStream(spawn(this.binary, this.args(args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } }));
+    return new KubectlStream(spawnKubectl(this.binary, this.args(args), { kubeconfig: this.kubeconfig }));
   }
 }
 

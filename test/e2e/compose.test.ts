@@ -24,7 +24,6 @@ import {
   ComposeProject,
   composeCommand,
   dockerUnavailable,
-  findKubectl,
   freePort,
   Kubectl,
   PROJECT_PREFIX,
@@ -32,6 +31,7 @@ import {
   run,
   waitFor,
 } from './compose-support.js';
+import { kubectlPath } from '../support/kubectl.js';
 
 const unavailable = await dockerUnavailable();
 if (unavailable) {
@@ -134,7 +134,7 @@ describeWithDocker('docker-compose.yml (PostgreSQL + pgkube API server)', () => 
     const exported = path.join(outputDir, 'kubeconfig.yaml');
     await waitFor('the exported kubeconfig', 30_000, async () => ((await fs.stat(exported).catch(() => undefined))?.size ? true : undefined));
     // Used as it is: the server listens on the published port inside too, so its address is right here.
-    kubectl = new Kubectl(await findKubectl('1.33'), exported);
+    kubectl = new Kubectl(await kubectlPath('1.33'), exported);
     expect(await kubectl.check(['config', 'view', '-o', 'jsonpath={.clusters[0].cluster.server}'])).toBe(`https://127.0.0.1:${hostPort}`);
 
     // It started once: PostgreSQL was ready when it came (no crash and restart while waiting for it).

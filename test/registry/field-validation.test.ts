@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { strictDecodingProblems, pruneUnknownFields, warningHeader } from '../..
 import { apiFixture, createNamespace } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { request } from '../support/http.js';
+import { kubectlPath, runKubectl } from '../support/kubectl.js';
 
 const DEPLOYMENT = { group: 'apps', version: 'v1', kind: 'Deployment' };
 
@@ -174,15 +174,7 @@ describe('against a running apiserver', () => {
   });
 
   // ---- real kubectl 1.33 ----
-  const kubectlBin = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.33'].find((p) => fs.existsSync(p));
-  const run = kubectlBin ? test : test.skip;
-  const kubectl = (args: string[], home: string) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(kubectlBin!, ['--server', f.base, ...args], { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: '/dev/null' }, timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-      child.stdin!.end('');
-    });
+  const kubectl = async (args: string[], home: string) => runKubectl(await kubectlPath('1.33'), args, { server: f.base, home });
   const manifest = (name: string) => `apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -193,7 +185,7 @@ data:
 colour: blue
 `;
 
-  run('kubectl 1.33 create -f with an unknown field: the Strict error as upstream; --validate=warn warns', async () => {
+  test('kubectl 1.33 create -f with an unknown field: the Strict error as upstream; --validate=warn warns', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgkube-fv-'));
     try {
       const file = path.join(dir, 'x.yaml');

@@ -1,11 +1,7 @@
 /** Printers of the batch group: jobs and cron jobs. */
 import { humanDuration, parseTime, since } from './duration.js';
-import { AGE, NAME, WIDE, arr, boolPtr, col, containerCells, formatLabelSelector, meta, num, obj, podTemplateSpec, str } from './table.js';
+import { AGE, NAME, TEMPLATE_COLUMNS, age, arr, boolPtr, col, formatLabelSelector, meta, name, num, obj, str, templateCells } from './table.js';
 import type { Json, Printer } from './table.js';
-
-const CONTAINERS = col('Containers', 'string', 'Container names in the template.', WIDE);
-const IMAGES = col('Images', 'string', 'Container images in the template.', WIDE);
-const SELECTOR = col('Selector', 'string', 'Label selector of the pods.', WIDE);
 
 function jobCondition(conditions: unknown, type: string): boolean {
   for (const c of arr(conditions)) if (c?.type === type) return c.status === 'True';
@@ -29,9 +25,7 @@ export const jobPrinter: Printer = {
     col('Completions', 'string', 'Succeeded pods of the completions wanted.'),
     col('Duration', 'string', 'How long the job ran.'),
     AGE,
-    CONTAINERS,
-    IMAGES,
-    SELECTOR,
+    ...TEMPLATE_COLUMNS,
   ],
   print(o, now) {
     const spec = obj(o.spec);
@@ -48,9 +42,8 @@ export const jobPrinter: Printer = {
     const start = parseTime(status.startTime);
     const end = parseTime(status.completionTime);
     const duration = start === undefined ? '' : humanDuration((end ?? now) - start);
-    const [names, images] = containerCells(podTemplateSpec(spec.template).containers);
     return {
-      cells: [str(meta(o).name), jobStatus(o), completions, duration, since(meta(o).creationTimestamp, now), names, images, formatLabelSelector(spec.selector)],
+      cells: [name(o), jobStatus(o), completions, duration, age(o, now), ...templateCells(spec.template, formatLabelSelector(spec.selector))],
     };
   },
 };
@@ -64,27 +57,22 @@ export const cronJobPrinter: Printer = {
     col('Active', 'integer', 'Jobs running now.'),
     col('Last Schedule', 'string', 'Time since a job was last scheduled.'),
     AGE,
-    CONTAINERS,
-    IMAGES,
-    SELECTOR,
+    ...TEMPLATE_COLUMNS,
   ],
   print(o, now) {
     const spec = obj(o.spec);
     const status = obj(o.status);
     const jobSpec = obj(obj(spec.jobTemplate).spec);
-    const [names, images] = containerCells(podTemplateSpec(jobSpec.template).containers);
     return {
       cells: [
-        str(meta(o).name),
+        name(o),
         str(spec.schedule),
         str(spec.timeZone) || '<none>',
         boolPtr(spec.suspend ?? false),
         arr(status.active).length,
         status.lastScheduleTime ? since(status.lastScheduleTime, now) : '<none>',
-        since(meta(o).creationTimestamp, now),
-        names,
-        images,
-        formatLabelSelector(jobSpec.selector),
+        age(o, now),
+        ...templateCells(jobSpec.template, formatLabelSelector(jobSpec.selector)),
       ],
     };
   },

@@ -3,7 +3,25 @@
  * the stored JSON). Fields the API's defaulting would fill are read with those defaults.
  */
 import { humanDuration, parseTime, since } from './duration.js';
-import { AGE, NAME, WIDE, arr, col, containerCells, formatLabels, meta, num, obj, podTemplateSpec, replicas, str } from './table.js';
+import {
+  AGE,
+  NAME,
+  VOLUME_MODE,
+  WIDE,
+  age,
+  arr,
+  col,
+  containerCells,
+  formatLabels,
+  loadBalancerIngress,
+  meta,
+  name,
+  num,
+  obj,
+  podTemplateSpec,
+  replicaSetLikePrinter,
+  str,
+} from './table.js';
 import type { Json, Printer, RowCondition } from './table.js';
 
 // ---- pods ----
@@ -165,41 +183,13 @@ export const podTemplatePrinter: Printer = {
   print(o) {
     const template = obj(o.template);
     const [names, images] = containerCells(podTemplateSpec(template).containers);
-    return { cells: [str(meta(o).name), names, images, formatLabels(obj(template.metadata).labels)] };
+    return { cells: [name(o), names, images, formatLabels(obj(template.metadata).labels)] };
   },
 };
 
-export const replicationControllerPrinter: Printer = {
-  columns: [
-    NAME,
-    col('Desired', 'integer', 'Desired replicas.'),
-    col('Current', 'integer', 'Current replicas.'),
-    col('Ready', 'integer', 'Ready replicas.'),
-    AGE,
-    col('Containers', 'string', 'Container names in the template.', WIDE),
-    col('Images', 'string', 'Container images in the template.', WIDE),
-    col('Selector', 'string', 'Label selector of the pods.', WIDE),
-  ],
-  print(o, now) {
-    const spec = obj(o.spec);
-    const status = obj(o.status);
-    const [names, images] = containerCells(podTemplateSpec(spec.template).containers);
-    return {
-      cells: [str(meta(o).name), replicas(spec), num(status.replicas), num(status.readyReplicas), since(meta(o).creationTimestamp, now), names, images, formatLabels(spec.selector)],
-    };
-  },
-};
+export const replicationControllerPrinter: Printer = replicaSetLikePrinter(formatLabels);
 
 // ---- services and endpoints ----
-
-function lbIngress(status: Json): string {
-  const seen = new Set<string>();
-  for (const i of arr(obj(status).ingress)) {
-    if (str(i?.ip) !== '') seen.add(i.ip);
-    else if (str(i?.hostname) !== '') seen.add(i.hostname);
-  }
-  return [...seen].sort().join(',');
-}
 
 function serviceExternalIP(spec: Json, status: Json): string {
   const external = arr(spec.externalIPs).map(String);
@@ -208,7 +198,7 @@ function serviceExternalIP(spec: Json, status: Json): string {
     case 'NodePort':
       return external.length > 0 ? external.join(',') : '<none>';
     case 'LoadBalancer': {
-      const lb = lbIngress(obj(status.loadBalancer));
+      const lb = loadBalancerIngress(status.loadBalancer);
       if (external.length > 0) return [...(lb ? lb.split(',') : []), ...external].join(',');
       return lb || '<pending>';
     }
@@ -243,12 +233,12 @@ export const servicePrinter: Printer = {
     const clusterIP = str(arr(spec.clusterIPs)[0]) || str(spec.clusterIP) || '<none>';
     return {
       cells: [
-        str(meta(o).name),
+        name(o),
         str(spec.type) || 'ClusterIP',
         clusterIP,
         serviceExternalIP(spec, obj(o.status)),
         servicePorts(spec.ports) || '<none>',
-        since(meta(o).creationTimestamp, now),
+        age(o, now),
         formatLabels(spec.selector),
       ],
     };
@@ -284,7 +274,7 @@ function formatEndpoints(subsets: unknown): string {
 
 export const endpointsPrinter: Printer = {
   columns: [NAME, col('Endpoints', 'string', 'Addresses and ports of the endpoints.'), AGE],
-  print: (o, now) => ({ cells: [str(meta(o).name), formatEndpoints(o.subsets), since(meta(o).creationTimestamp, now)] }),
+  print: (o, now) => ({ cells: [name(o), formatEndpoints(o.subsets), age(o, now)] }),
 };
 
 // ---- nodes and namespaces ----
@@ -330,10 +320,10 @@ export const nodePrinter: Printer = {
     if (obj(o.spec).unschedulable === true) words.push('SchedulingDisabled');
     return {
       cells: [
-        str(meta(o).name),
+        name(o),
         words.join(','),
         nodeRoles(meta(o).labels),
-        since(meta(o).creationTimestamp, now),
+        age(o, now),
         str(info.kubeletVersion),
         nodeAddress(status, 'InternalIP'),
         nodeAddress(status, 'ExternalIP'),
@@ -347,7 +337,7 @@ export const nodePrinter: Printer = {
 
 export const namespacePrinter: Printer = {
   columns: [NAME, col('Status', 'string', 'Phase of the namespace.'), AGE],
-  print: (o, now) => ({ cells: [str(meta(o).name), str(obj(o.status).phase), since(meta(o).creationTimestamp, now)] }),
+  print: (o, now) => ({ cells: [name(o), str(obj(o.status).phase), age(o, now)] }),
 };
 
 // ---- config and secrets ----
@@ -355,7 +345,7 @@ export const namespacePrinter: Printer = {
 export const configMapPrinter: Printer = {
   columns: [NAME, col('Data', 'string', 'Number of data and binaryData entries.'), AGE],
   print: (o, now) => ({
-    cells: [str(meta(o).name), Object.keys(obj(o.data)).length + Object.keys(obj(o.binaryData)).length, since(meta(o).creationTimestamp, now)],
+    cells: [name(o), Object.keys(obj(o.data)).length + Object.keys(obj(o.binaryData)).length, age(o, now)],
   }),
 };
 
@@ -364,13 +354,13 @@ export const secretPrinter: Printer = {
   print(o, now) {
     // stringData is merged into data on write upstream; count both in case it was stored as sent.
     const keys = new Set([...Object.keys(obj(o.data)), ...Object.keys(obj(o.stringData))]);
-    return { cells: [str(meta(o).name), str(o.type) || 'Opaque', keys.size, since(meta(o).creationTimestamp, now)] };
+    return { cells: [name(o), str(o.type) || 'Opaque', keys.size, age(o, now)] };
   },
 };
 
 export const serviceAccountPrinter: Printer = {
   columns: [NAME, col('Secrets', 'string', 'Number of secrets of the account.'), AGE],
-  print: (o, now) => ({ cells: [str(meta(o).name), arr(o.secrets).length, since(meta(o).creationTimestamp, now)] }),
+  print: (o, now) => ({ cells: [name(o), arr(o.secrets).length, age(o, now)] }),
 };
 
 export const resourceQuotaPrinter: Printer = {
@@ -386,7 +376,7 @@ export const resourceQuotaPrinter: Printer = {
       const parts = r.split('.');
       (parts.length > 1 && parts[0] === 'limits' ? limits : requests).push(text);
     }
-    return { cells: [str(meta(o).name), requests.join(', '), limits.join(', '), since(meta(o).creationTimestamp, now)] };
+    return { cells: [name(o), requests.join(', '), limits.join(', '), age(o, now)] };
   },
 };
 
@@ -424,7 +414,7 @@ export const persistentVolumePrinter: Printer = {
     col('VolumeAttributesClass', 'string', 'Volume attributes class of the volume.'),
     col('Reason', 'string', 'Why the volume is in this phase.'),
     AGE,
-    col('VolumeMode', 'string', 'Filesystem or Block.', WIDE),
+    VOLUME_MODE,
   ],
   print(o, now) {
     const spec = obj(o.spec);
@@ -433,7 +423,7 @@ export const persistentVolumePrinter: Printer = {
     const phase = meta(o).deletionTimestamp ? 'Terminating' : str(status.phase) || 'Pending';
     return {
       cells: [
-        str(meta(o).name),
+        name(o),
         str(obj(spec.capacity).storage) || '0',
         accessModes(spec.accessModes),
         str(spec.persistentVolumeReclaimPolicy) || 'Retain',
@@ -442,7 +432,7 @@ export const persistentVolumePrinter: Printer = {
         storageClassOf(o),
         str(spec.volumeAttributesClassName) || '<unset>',
         str(status.reason),
-        since(meta(o).creationTimestamp, now),
+        age(o, now),
         str(spec.volumeMode) || 'Filesystem',
       ],
     };
@@ -459,7 +449,7 @@ export const persistentVolumeClaimPrinter: Printer = {
     col('StorageClass', 'string', 'Storage class of the claim.'),
     col('VolumeAttributesClass', 'string', 'Volume attributes class of the claim.'),
     AGE,
-    col('VolumeMode', 'string', 'Filesystem or Block.', WIDE),
+    VOLUME_MODE,
   ],
   print(o, now) {
     const spec = obj(o.spec);
@@ -467,14 +457,14 @@ export const persistentVolumeClaimPrinter: Printer = {
     const bound = str(spec.volumeName) !== '';
     return {
       cells: [
-        str(meta(o).name),
+        name(o),
         meta(o).deletionTimestamp ? 'Terminating' : str(status.phase) || 'Pending',
         str(spec.volumeName),
         bound ? str(obj(status.capacity).storage) || '0' : '',
         bound ? accessModes(status.accessModes) : '',
         storageClassOf(o),
         str(spec.volumeAttributesClassName) || '<unset>',
-        since(meta(o).creationTimestamp, now),
+        age(o, now),
         str(spec.volumeMode) || 'Filesystem',
       ],
     };
@@ -565,7 +555,7 @@ export const componentStatusPrinter: Printer = {
       message = str(c.message);
       error = str(c.error);
     }
-    return { cells: [str(meta(o).name), status, message, error] };
+    return { cells: [name(o), status, message, error] };
   },
 };
 

@@ -2,17 +2,9 @@
  * Printers of the remaining groups: networking, policy, autoscaling, rbac, storage, scheduling,
  * coordination, node, discovery, admissionregistration and certificates.
  */
-import { humanDuration, since } from './duration.js';
-import { AGE, NAME, WIDE, arr, col, formatLabelSelector, meta, num, obj, str } from './table.js';
+import { humanDuration } from './duration.js';
+import { AGE, NAME, WIDE, age, arr, col, formatLabelSelector, loadBalancerIngress, meta, name, num, obj, str } from './table.js';
 import type { Json, Printer } from './table.js';
-
-function age(o: Json, now: number): string {
-  return since(meta(o).creationTimestamp, now);
-}
-
-function name(o: Json): string {
-  return str(meta(o).name);
-}
 
 function intOrString(v: unknown): string {
   return typeof v === 'number' ? String(v) : str(v);
@@ -38,15 +30,6 @@ function ingressHosts(rules: unknown): string {
   return more ? `${hosts.join(',')} + ${list.length - 3} more...` : hosts.join(',');
 }
 
-function lbAddresses(status: unknown): string {
-  const seen = new Set<string>();
-  for (const i of arr(obj(status).ingress)) {
-    if (str(i?.ip) !== '') seen.add(i.ip);
-    else if (str(i?.hostname) !== '') seen.add(i.hostname);
-  }
-  return [...seen].sort().join(',');
-}
-
 export const ingressPrinter: Printer = {
   columns: [
     NAME,
@@ -63,7 +46,7 @@ export const ingressPrinter: Printer = {
         name(o),
         str(spec.ingressClassName) || '<none>',
         ingressHosts(spec.rules),
-        lbAddresses(obj(obj(o.status).loadBalancer)),
+        loadBalancerIngress(obj(o.status).loadBalancer),
         arr(spec.tls).length > 0 ? '80, 443' : '80',
         age(o, now),
       ],

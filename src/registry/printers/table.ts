@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- printers read arbitrary object JSON */
+import { since } from './duration.js';
+
 /**
  * The pieces every printer is made of: column definitions, rows, and the small formatting helpers the
  * kube-apiserver printers share (label and selector strings, container names and images). The server
@@ -47,6 +49,13 @@ export const NAME = col('Name', 'string', 'Name of the object.', { format: 'name
 export const AGE = col('Age', 'string', 'Time since the object was created.');
 export const WIDE = { priority: 1 };
 
+/** The wide columns of a workload with a pod template: its containers, their images, and its pod selector. */
+export const CONTAINERS = col('Containers', 'string', 'Container names in the template.', WIDE);
+export const IMAGES = col('Images', 'string', 'Container images in the template.', WIDE);
+export const SELECTOR = col('Selector', 'string', 'Label selector of the pods.', WIDE);
+export const TEMPLATE_COLUMNS = [CONTAINERS, IMAGES, SELECTOR];
+export const VOLUME_MODE = col('VolumeMode', 'string', 'Filesystem or Block.', WIDE);
+
 export function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
@@ -65,6 +74,16 @@ export function obj(v: unknown): Json {
 
 export function meta(o: Json): Json {
   return obj(o?.metadata);
+}
+
+/** The Name cell. */
+export function name(o: Json): string {
+  return str(meta(o).name);
+}
+
+/** The Age cell: time since the object was created. */
+export function age(o: Json, now: number): string {
+  return since(meta(o).creationTimestamp, now);
 }
 
 /** "True"/"False", or `<unset>` when the field is absent (upstream's printBoolPtr). */
@@ -138,6 +157,40 @@ export function podTemplateSpec(template: unknown): Json {
   return obj(obj(template).spec);
 }
 
+/** The cells of TEMPLATE_COLUMNS: the template's container names and images, then the selector cell. */
+export function templateCells(template: unknown, selector: string): [string, string, string] {
+  return [...containerCells(podTemplateSpec(template).containers), selector];
+}
+
+/** A load balancer's ingress points (IP, else hostname), unique, sorted and comma-joined. */
+export function loadBalancerIngress(loadBalancer: unknown): string {
+  const seen = new Set<string>();
+  for (const i of arr(obj(loadBalancer).ingress)) {
+    if (str(i?.ip) !== '') seen.add(i.ip);
+    else if (str(i?.hostname) !== '') seen.add(i.hostname);
+  }
+  return [...seen].sort().join(',');
+}
+
+/** Replica sets and replication controllers: desired, current and ready replicas, with the selector as `selector` prints it. */
+export function replicaSetLikePrinter(selector: (sel: unknown) => string): Printer {
+  return {
+    columns: [
+      NAME,
+      col('Desired', 'integer', 'Desired replicas.'),
+      col('Current', 'integer', 'Current replicas.'),
+      col('Ready', 'integer', 'Ready replicas.'),
+      AGE,
+      ...TEMPLATE_COLUMNS,
+    ],
+    print(o, now) {
+      const spec = obj(o.spec);
+      const status = obj(o.status);
+      return { cells: [name(o), replicas(spec), num(status.replicas), num(status.readyReplicas), age(o, now), ...templateCells(spec.template, selector(spec.selector))] };
+    },
+  };
+}
+
 /** A replica count that defaults to 1 when unset, as the API's defaulting would have made it. */
 export function replicas(spec: Json): number {
   return typeof spec?.replicas === 'number' ? spec.replicas : 1;
@@ -156,6 +209,6 @@ export function rfc3339(value: unknown): string {
  */
 export const defaultPrinter: Printer = {
   columns: [NAME, col('Created At', 'date', 'When the object was created.')],
-  print: (o) => ({ cells: [str(meta(o).name), rfc3339(meta(o).creationTimestamp)] }),
+  print: (o) => ({ cells: [name(o), rfc3339(meta(o).creationTimestamp)] }),
   nullRowsWhenEmpty: true,
 };
