@@ -1,11 +1,9 @@
-import { execFile, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { decodeObject } from '../../src/api/body.js';
 import { decodeMessage, encodeEnvelope, goDuration, ProtoWriter } from '../../src/machinery/protobuf.js';
 import type { StatusError } from '../../src/machinery/status.js';
 import { apiFixture } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
+import { kubectlPath, runKubectl } from '../support/kubectl.js';
 import { request } from '../support/http.js';
 
 const PB = 'application/vnd.kubernetes.protobuf';
@@ -321,37 +319,11 @@ describe('over HTTP', () => {
 
 // ---- kubectl 1.33 (sends protobuf bodies from its typed clients) ----
 
-function findKubectl(): string | undefined {
-  if (process.env.PGKUBE_TEST_KUBECTL) return process.env.PGKUBE_TEST_KUBECTL;
-  const lister = '/work/shared/tools/clients.sh';
-  if (fs.existsSync(lister)) {
-    const line = (spawnSync(lister, ['kubectl'], { encoding: 'utf8' }).stdout ?? '').split('\n').find((l) => l.startsWith('1.33 '));
-    if (line) return line.slice(5).trim();
-  }
-  const onPath = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (onPath) {
-    const versioned = path.join(path.dirname(fs.realpathSync(onPath)), 'kubectl.1.33');
-    if (fs.existsSync(versioned)) return versioned;
-  }
-  const known = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
-  return fs.existsSync(known) ? known : undefined;
+async function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runKubectl(await kubectlPath(), args, { server: f.base });
 }
 
-const KUBECTL = findKubectl();
-
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      KUBECTL!,
-      ['--server', f.base, ...args],
-      { env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: '/dev/null' }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end('');
-  });
-}
-
-(KUBECTL ? describe : describe.skip)('kubectl 1.33 protobuf writes', () => {
+describe('kubectl 1.33 protobuf writes', () => {
   const ok = async (args: string[], stdout: string | RegExp) => {
     const r = await kubectl(args);
     expect({ args, stderr: r.stderr, code: r.code }).toEqual({ args, stderr: '', code: 0 });
