@@ -4,7 +4,8 @@ import { badRequest, methodNotSupported, StatusError, toStatus } from '../machin
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
-import { checkObjectTarget, decodeObject, goJSONSyntaxError, readBody } from './body.js';
+import { checkObjectTarget, decodeObject, readBody } from './body.js';
+import { goJSONSyntaxError } from '../machinery/go-json-scanner.js';
 import { applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
 import type { PatchBody } from '../registry/patch.js';
 import { decodeDeleteOptionsBody, parseDeleteOptions, parseListOptions } from './list-options.js';

@@ -4,10 +4,10 @@ import {
   MAX_REQUEST_BODY_BYTES,
   checkObjectTarget,
   decodeObject,
-  goJSONSyntaxError,
   parseMediaType,
   readBody,
 } from '../../src/api/body.js';
+import { goJSONSyntaxError } from '../../src/machinery/go-json-scanner.js';
 import { StatusError } from '../../src/machinery/status.js';
 
 function fakeRequest(headers: Record<string, string> = {}): PassThrough & IncomingMessage {
