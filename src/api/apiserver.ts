@@ -42,7 +42,7 @@ export interface ApiServerOptions {
    * anonymous (src/api/authn); without `tls`: every request is an administrator (`--insecure`).
    */
   authenticate?: Authenticator;
-  /** --service-cluster-ip-range, validated by the command line; kept for the services to come. */
+  /** --service-cluster-ip-range, validated by the command line: where Services get their cluster IPs (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
   /**
    * `--shutdown-delay-duration`: on stop(), /readyz fails this long before the listener closes, so load
@@ -122,7 +122,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   batcher.onBatchError = () => metrics.observeCommitError();
   const inFlight = new InFlightRequests(classify);
   const stores = new Map<string, GenericStore>();
-  for (const def of catalog.resources) stores.set(`${def.group}/${def.version}/${def.plural}`, new GenericStore(def, { store, hub, feed }));
+  for (const def of catalog.resources) stores.set(`${def.group}/${def.version}/${def.plural}`, new GenericStore(def, { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange }));
   const namespaces = stores.get('/v1/namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
     await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch((err: unknown) => {

@@ -2,6 +2,11 @@ import generated from './generated/resources.json' with { type: 'json' };
 import type { ResourceDefinition, SpecialHandler, Strategy, SubresourceDefinition } from './resource.js';
 import { namespaceStrategy } from './core/namespaces.js';
 import { bindingHandler, evictionHandler } from './core/pods.js';
+import { podStrategy } from './core/pod-strategy.js';
+import { secretStrategy } from './core/secrets.js';
+import { serviceStrategy } from './core/services.js';
+import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
+import { cronJobStrategy, jobStrategy } from './batch/jobs.js';
 import { componentStatusHandler } from './core/componentstatuses.js';
 import { scaleHandler } from './scale.js';
 import { selfSubjectReviewHandler } from './authentication/selfsubjectreviews.js';
@@ -83,6 +88,15 @@ const CATEGORIES: Record<string, string[]> = {
 /** Per-kind rules (defaults, validation); kinds without an entry need none beyond the generic ones. */
 const STRATEGIES: Record<string, Strategy> = {
   namespaces: namespaceStrategy,
+  pods: podStrategy,
+  secrets: secretStrategy,
+  services: serviceStrategy,
+  'deployments.apps': deploymentStrategy,
+  'replicasets.apps': replicaSetStrategy,
+  'statefulsets.apps': statefulSetStrategy,
+  'daemonsets.apps': daemonSetStrategy,
+  'jobs.batch': jobStrategy,
+  'cronjobs.batch': cronJobStrategy,
 };
 
 /** Code answering kinds that are not stored objects, by "plural.group". */

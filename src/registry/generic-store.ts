@@ -10,7 +10,9 @@ import {
   internalError,
 } from '../machinery/status.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { CompactedError, FutureRevisionError } from '../storage/types.js';
+import { CompactedError, FutureRevisionError, keyString } from '../storage/types.js';
+import { NeedReads, withAllocations } from './allocation.js';
+import type { AllocationContext } from './allocation.js';
 import type { ListQuery, ObjectKey, StoredObject, WriteDecision, WriteRequest, WriteResult } from '../storage/types.js';
 import type { ChangeFeed } from '../watch/change-feed.js';
 import type { WatchHub } from '../watch/watch-hub.js';
@@ -56,6 +58,8 @@ export interface StorageDeps {
   /** How long a request naming a future resourceVersion waits for it (kube-apiserver: 3 s). */
   freshnessTimeoutMs?: number;
   bookmarkIntervalMs?: number;
+  /** --service-cluster-ip-range (default 10.96.0.0/12): where Services get their cluster IPs. */
+  serviceClusterIPRange?: string;
 }
 
 const NAMESPACES = 'namespaces';
@@ -214,8 +218,35 @@ export class GenericStore {
     });
   }
 
-  /** Runs the write, or for dryRun only decides it against the current state. */
+  /**
+   * Runs the write; for a kind holding allocated values (Service cluster IPs and node ports), the
+   * decision also claims and releases them, retried when it needs keys it did not read.
+   */
   private async write(request: WriteRequest, dryRun?: boolean): Promise<WriteResult> {
+    if (!this.def.strategy.allocator) return this.writeOnce(request, dryRun);
+    const ctx = await this.allocationContext();
+    const extra = new Map<string, ObjectKey>();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.writeOnce(withAllocations(this.def, request, ctx, [...extra.values()]), dryRun);
+      } catch (err) {
+        if (!(err instanceof NeedReads) || attempt >= 16) throw err instanceof NeedReads ? internalError(new Error('allocation did not settle')) : err;
+        for (const k of err.keys) extra.set(keyString(k), k);
+      }
+    }
+  }
+
+  private async allocationContext(): Promise<AllocationContext> {
+    const used = new Map<string, Set<string>>();
+    for (const resource of this.def.strategy.allocator!.resources) {
+      const list = await this.deps.store.list({ resource });
+      used.set(resource, new Set(list.items.map((json) => (JSON.parse(json) as KubeObject).metadata.name!)));
+    }
+    return { serviceClusterIPRange: this.deps.serviceClusterIPRange ?? '10.96.0.0/12', used, seed: Math.random() };
+  }
+
+  /** Runs the write, or for dryRun only decides it against the current state. */
+  private async writeOnce(request: WriteRequest, dryRun?: boolean): Promise<WriteResult> {
     if (!dryRun) return this.deps.store.write(this.fieldSelectors.compute ? { ...request, fields: this.fieldSelectors.compute } : request);
     const current = await this.deps.store.get(request.key);
     const reads = new Map<string, StoredObject | null>();

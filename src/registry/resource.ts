@@ -2,6 +2,7 @@ import type { FieldError } from '../machinery/field-errors.js';
 import type { NameValidator } from '../machinery/object-meta.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { GenericStore } from './generic-store.js';
+import type { Allocator } from './allocation.js';
 
 /** Per-kind rules, in the spirit of kube-apiserver's RESTCreateStrategy/RESTUpdateStrategy. All optional. */
 export interface Strategy {
@@ -21,6 +22,8 @@ export interface Strategy {
   holdsDeletion?(obj: KubeObject): boolean;
   /** Changes made when a delete only marks the object (a namespace's phase becomes Terminating). */
   markDeleting?(obj: KubeObject): void;
+  /** Values the kind holds exclusively across the cluster (a Service's cluster IPs and node ports). */
+  allocator?: Allocator;
 }
 
 /** A subresource's name: status, scale, binding, eviction, log, exec, ... */

@@ -20,9 +20,15 @@ export interface StoredObject {
  * The store assigns the revision and writes it into metadata.resourceVersion.
  */
 export type WriteDecision =
-  | { action: 'put'; object: KubeObject }
-  | { action: 'delete'; object: KubeObject }
+  | { action: 'put'; object: KubeObject; also?: SideWrite[] }
+  | { action: 'delete'; object: KubeObject; also?: SideWrite[] }
   | { action: 'noop' };
+
+/**
+ * A write to another key made atomically with the request's own (an allocation record of an internal
+ * resource). Its key must be among the request's `reads`; deleting a missing key does nothing.
+ */
+export type SideWrite = { key: ObjectKey; action: 'put'; object: KubeObject } | { key: ObjectKey; action: 'delete' };
 
 export interface WriteRequest {
   key: ObjectKey;

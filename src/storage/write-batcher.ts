@@ -135,24 +135,66 @@ export class WriteBatcher {
           // Before the revision is taken: a request failing here must not leave a gap in the history.
           const fields = request.fields?.(decision.object) ?? {};
           const prevFields = current.stored ? (request.fields?.(current.stored.object) ?? {}) : null;
-          rv += 1n;
+          // Side writes: only to keys read in this batch; a delete of a missing key is dropped.
+          const sides = (decision.also ?? []).filter((side) => {
+            const sideState = state.get(keyString(side.key));
+            if (!sideState) throw new Error(`side write to a key the request did not read: ${side.key.resource}/${side.key.name}`);
+            return side.action === 'put' || sideState.stored !== null;
+          });
+          // Everything that can throw happens on tentative revisions; the batch's counter moves only when
+          // the whole request succeeded, so a failing request never leaves a hole in the history.
+          let next = rv + 1n;
+          const mainRv = next;
           const object = decision.object;
-          object.metadata.resourceVersion = rv.toString();
+          object.metadata.resourceVersion = mainRv.toString();
           const json = JSON.stringify(object);
           const type: EventType = decision.action === 'delete' ? 'DELETED' : current.stored ? 'MODIFIED' : 'ADDED';
-          changes.push({
-            rv,
-            key: request.key,
-            type,
-            json,
-            prevJson: current.json,
-            prevLabels: current.stored ? (current.stored.object.metadata.labels ?? {}) : null,
-            labels: object.metadata.labels ?? {},
-            fields,
-            prevFields,
-          });
-          state.set(k, decision.action === 'delete' ? { stored: null, json: null } : { stored: { rv, object }, json });
-          return { ok: true as const, result: { type, rv, object, json } };
+          const staged: Change[] = [
+            {
+              rv: mainRv,
+              key: request.key,
+              type,
+              json,
+              prevJson: current.json,
+              prevLabels: current.stored ? (current.stored.object.metadata.labels ?? {}) : null,
+              labels: object.metadata.labels ?? {},
+              fields,
+              prevFields,
+            },
+          ];
+          const newStates: [string, { stored: StoredObject | null; json: string | null }][] = [
+            [k, decision.action === 'delete' ? { stored: null, json: null } : { stored: { rv: mainRv, object }, json }],
+          ];
+          for (const side of sides) {
+            const sk = keyString(side.key);
+            const prev = state.get(sk)!;
+            next += 1n;
+            let sideJson: string;
+            if (side.action === 'put') {
+              side.object.metadata.resourceVersion = next.toString();
+              sideJson = JSON.stringify(side.object);
+            } else {
+              const gone = structuredClone(prev.stored!.object);
+              gone.metadata.resourceVersion = next.toString();
+              sideJson = JSON.stringify(gone);
+            }
+            staged.push({
+              rv: next,
+              key: side.key,
+              type: side.action === 'delete' ? 'DELETED' : prev.stored ? 'MODIFIED' : 'ADDED',
+              json: sideJson,
+              prevJson: prev.json,
+              prevLabels: prev.stored ? (prev.stored.object.metadata.labels ?? {}) : null,
+              labels: side.action === 'put' ? (side.object.metadata.labels ?? {}) : {},
+              fields: {},
+              prevFields: prev.stored ? {} : null,
+            });
+            newStates.push([sk, side.action === 'delete' ? { stored: null, json: null } : { stored: { rv: next, object: side.object }, json: sideJson }]);
+          }
+          rv = next;
+          changes.push(...staged);
+          for (const [key, value] of newStates) state.set(key, value);
+          return { ok: true as const, result: { type, rv: mainRv, object, json } };
         } catch (error) {
           return { ok: false as const, error };
         }

@@ -84,3 +84,23 @@ test('a batch whose transaction fails rejects every request in it and writes not
   const after = await f.store.write(createReq(cm('after-failure')));
   expect(after.rv).toBe(rv + 1n);
 });
+
+test('a request that fails after deciding (its object cannot be serialised) leaves no gap in history', async () => {
+  const before = await f.store.currentRevision();
+  const results = await Promise.allSettled([
+    f.store.write(createReq(cm('gap-a'))),
+    f.store.write({
+      key: { resource: 'configmaps', namespace: 'ns', name: 'gap-bad' },
+      // A BigInt makes JSON.stringify throw once the store has stamped the revision.
+      decide: () => ({ action: 'put', object: { ...cm('gap-bad'), data: { n: 1n as unknown as string } } }),
+    }),
+    f.store.write(createReq(cm('gap-c'))),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  const a = (results[0] as PromiseFulfilledResult<{ rv: bigint }>).value.rv;
+  const c = (results[2] as PromiseFulfilledResult<{ rv: bigint }>).value.rv;
+  expect(a).toBe(before + 1n);
+  expect(c).toBe(before + 2n);
+  const rvs = await historyRvs();
+  for (let i = 1; i < rvs.length; i++) expect(rvs[i]).toBe(rvs[i - 1] + 1n);
+});

@@ -1,0 +1,22 @@
+import type { Strategy } from '../resource.js';
+import type { KubeObject } from '../../machinery/object.js';
+import { child, defaultPodSpec, obj, qosClass, validatePodSpec } from './pod-spec.js';
+
+function defaultPod(pod: KubeObject): void {
+  const spec = child(pod, 'spec');
+  defaultPodSpec(spec);
+  if (spec.enableServiceLinks === undefined || spec.enableServiceLinks === null) spec.enableServiceLinks = true;
+}
+
+/** Pods: upstream's defaults, phase Pending and the QoS class on create, and the common spec checks. */
+export const podStrategy: Strategy = {
+  prepareForCreate(pod) {
+    defaultPod(pod);
+    pod.status = { phase: 'Pending', qosClass: qosClass(obj(pod.spec) ?? {}) };
+  },
+  prepareForUpdate(pod) {
+    defaultPod(pod);
+  },
+  validate: (pod) => validatePodSpec(pod.spec, 'spec'),
+  validateUpdate: (pod) => validatePodSpec(pod.spec, 'spec'),
+};
