@@ -7,6 +7,8 @@ import { Discovery } from './discovery.js';
 import { serveHealth, sendVersion } from './non-resource.js';
 import { isOpenApiPath, serveOpenApi } from './openapi.js';
 import type { HealthCheck } from './non-resource.js';
+import { parseRequestInfo, RequestInfoError } from './request-info.js';
+import type { RequestInfo } from './request-info.js';
 import { ResourceHandler } from './resource-handler.js';
 import { sendError } from './respond.js';
 
@@ -26,7 +28,18 @@ export interface RequestContext {
   /** The path without trailing slashes. */
   path: string;
   started: number;
+  /** kube-apiserver's RequestInfo, resolved once here for every later stage (or the resolver's error). */
+  info: RequestInfo | RequestInfoError;
   user?: UserInfo;
+}
+
+function resolveRequestInfo(method: string, url: URL): RequestInfo | RequestInfoError {
+  try {
+    return parseRequestInfo(method, url.pathname, url.searchParams);
+  } catch (err) {
+    if (err instanceof RequestInfoError) return err;
+    throw err;
+  }
 }
 
 /** Called when a request starts, to watch it through to its end (request logs, metrics). */
@@ -59,7 +72,12 @@ export function buildHttpApp(opts: HttpAppOptions): express.Express {
 
   app.use((req, res, next) => {
     const url = new URL(req.originalUrl, 'http://localhost');
-    const ctx: RequestContext = { url, path: url.pathname.replace(/\/+$/, '') || '/', started: performance.now() };
+    const ctx: RequestContext = {
+      url,
+      path: url.pathname.replace(/\/+$/, '') || '/',
+      started: performance.now(),
+      info: resolveRequestInfo(req.method ?? 'GET', url),
+    };
     res.locals.request = ctx;
     for (const observe of opts.observers ?? []) observe(req, res, ctx);
     next();
@@ -95,7 +113,7 @@ export function buildHttpApp(opts: HttpAppOptions): express.Express {
     }
     if (discovery.serve(ctx.path, res)) return;
     resources
-      .handle(req, res, ctx.url)
+      .handle(req, res, ctx)
       .then((handled) => {
         if (!handled) next();
       })

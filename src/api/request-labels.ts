@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Catalog } from '../registry/catalog.js';
-import { parseRequestInfo } from './request-info.js';
 import type { RequestContext } from './http-app.js';
 
 /**
@@ -78,12 +77,8 @@ export function requestClassifier(catalog: Catalog): RequestClassifier {
 function classify(catalog: Catalog, req: IncomingMessage, ctx: RequestContext): ClassifiedRequest {
   const method = (req.method ?? 'GET').toUpperCase();
   const query = ctx.url.searchParams;
-  let info;
-  try {
-    info = parseRequestInfo(method, ctx.url.pathname, query);
-  } catch {
-    info = undefined; // upstream answers these with a plain 500; counted as non-resource
-  }
+  // A path the resolver refuses is answered with a plain 500 upstream; it counts as non-resource.
+  const info = ctx.info instanceof Error ? undefined : ctx.info;
   const probe = PROBE_PATH.test(ctx.path);
   const readOnlyMethod = method === 'GET' || method === 'HEAD';
 

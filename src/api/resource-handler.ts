@@ -9,8 +9,8 @@ import { goJSONSyntaxError } from '../machinery/go-json-scanner.js';
 import { applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
 import type { PatchBody } from '../registry/patch.js';
 import { decodeDeleteOptionsBody, parseDeleteOptions, parseListOptions } from './list-options.js';
-import { parseRequestInfo } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
+import type { RequestContext } from './http-app.js';
 import { sendError, sendJson } from './respond.js';
 import { serveSpecial, servedByGenericStore } from './special-resources.js';
 import { fieldValidationOf, validateFields, validatePatchedFields, warningHeader } from '../registry/field-validation.js';
@@ -67,11 +67,12 @@ export class ResourceHandler {
   ) {}
 
   /** Returns false when the path is not a resource path (the caller serves it otherwise). */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+  async handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<boolean> {
+    const info = ctx.info;
+    if (info instanceof Error) throw info;
     if (!info.isResourceRequest) return false;
     try {
-      await this.dispatch(req, res, url, info);
+      await this.dispatch(req, res, ctx.url, info);
     } catch (err) {
       sendError(res, err);
     }
