@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../machinery/object.js';
-import { badRequest, methodNotSupported, StatusError, toStatus } from '../machinery/status.js';
+import { badRequest, methodNotSupported, routeMethodNotAllowed, routeNotFound, toStatus } from '../machinery/status.js';
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
@@ -18,18 +18,6 @@ import type { FieldValidation } from '../registry/field-validation.js';
 import { includeObjectOf, negotiateOutput, renderList, renderObject, transformingSink } from './table.js';
 import { responseSink } from './watch-stream.js';
 
-/** kube-apiserver's router answers for a path it does not serve, and for a method a path lacks. */
-function pathNotFound(): StatusError {
-  return routeError('the server could not find the requested resource', 'NotFound', 404);
-}
-
-function methodNotAllowed(): StatusError {
-  return routeError('the server does not allow this method on the requested resource', 'MethodNotAllowed', 405);
-}
-
-function routeError(message: string, reason: string, code: number): StatusError {
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details: {}, code });
-}
 
 /** A PATCH body decoded as JSON; a syntax error is kept (in Go's words) for the patch type to report. */
 function parsePatchBody(raw: Buffer): PatchBody {
@@ -81,14 +69,14 @@ export class ResourceHandler {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestInfo): Promise<void> {
     const def = this.catalog.find(info.apiGroup, info.apiVersion, info.resource);
-    if (!def) throw pathNotFound();
+    if (!def) throw routeNotFound();
     const store = this.stores.get(`${def.group}/${def.version}/${def.plural}`)!;
     // A namespace in the path of a cluster-scoped resource, or a subresource the kind lacks, is no route.
     // (For namespaces/<name> the request info names the namespace itself, as upstream's does.)
-    if (info.namespace && !def.namespaced && !(def.group === '' && def.plural === 'namespaces')) throw pathNotFound();
+    if (info.namespace && !def.namespaced && !(def.group === '' && def.plural === 'namespaces')) throw routeNotFound();
     // Kinds that are not stored, and subresources other than status, have their own code (or a clear Status).
     if (!servedByGenericStore(def, info)) return serveSpecial(req, res, url, info, def, this.stores);
-    if (info.subresource && !def.subresources.includes(info.subresource)) throw pathNotFound();
+    if (info.subresource && !def.subresources.includes(info.subresource)) throw routeNotFound();
     const gr = { group: def.group, resource: def.plural };
     if (!def.verbs.includes(info.verb) && !info.subresource) throw methodNotSupported(gr, info.verb);
     const ns = info.namespace;
@@ -128,7 +116,7 @@ export class ResourceHandler {
         return;
       }
       case 'create': {
-        if (info.name || (def.namespaced && !ns)) throw methodNotAllowed();
+        if (info.name || (def.namespaced && !ns)) throw routeMethodNotAllowed();
         const validation = fieldValidationOf(query, 'CreateOptions');
         const body = await this.readObject(req, def, '', ns, validation, res);
         const result = await store.create(ns, body, { dryRun: dryRunOf(query) });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyJSONPatch, decodeJSONPatch, JSONPatchApplyError, JSONPatchDecodeError } from '../machinery/json-patch.js';
 import { applyMergePatch, MergePatchError } from '../machinery/merge-patch.js';
 import type { KubeObject } from '../machinery/object.js';
-import { badRequest, methodNotSupported, StatusError, unsupportedMediaType } from '../machinery/status.js';
+import { badRequest, failureStatus, methodNotSupported, routeMethodNotAllowed, routeNotFound, unsupportedMediaType } from '../machinery/status.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
 import type { RequestUser, ResourceDefinition, SpecialHandler, SpecialRequest } from '../registry/resource.js';
@@ -19,18 +19,6 @@ import { sendJson } from './respond.js';
  * not have is 404, as kube-apiserver's router answers.
  */
 
-function pathNotFound(): StatusError {
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'the server could not find the requested resource',
-    reason: 'NotFound',
-    details: {},
-    code: 404,
-  });
-}
 
 function dryRunOf(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
@@ -66,7 +54,7 @@ export async function serveSpecial(
   let resource = def.plural;
   if (sub) {
     const sd = def.subresourceDefinitions.find((s) => s.name === sub);
-    if (!sd || !info.name || (def.namespaced && !info.namespace)) throw pathNotFound();
+    if (!sd || !info.name || (def.namespaced && !info.namespace)) throw routeNotFound();
     resource = `${def.plural}/${sub}`;
     if (!sd.verbs.includes(info.verb)) throw methodNotSupported({ group: def.group, resource }, info.verb);
     if (def.unsupported) throw notSupportedYet(def.group, resource, info.verb, def.unsupported);
@@ -76,16 +64,7 @@ export async function serveSpecial(
     if (!def.verbs.includes(info.verb)) throw methodNotSupported({ group: def.group, resource }, info.verb);
     if (def.unsupported) throw notSupportedYet(def.group, resource, info.verb, def.unsupported);
     if (info.verb === 'create' && (info.name || (def.namespaced && !info.namespace))) {
-      throw new StatusError({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: 'the server does not allow this method on the requested resource',
-        reason: 'MethodNotAllowed',
-        details: {},
-        code: 405,
-      });
+      throw routeMethodNotAllowed();
     }
     handler = def.handler;
   }
@@ -156,7 +135,7 @@ async function patchThroughHandler(
   } catch (err) {
     if (err instanceof JSONPatchDecodeError || err instanceof MergePatchError) throw badRequest(err.message);
     if (err instanceof JSONPatchApplyError) {
-      throw new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: 'Invalid', details: {}, code: 422 });
+      throw failureStatus({ code: 422, reason: 'Invalid', message: err.message, details: {} });
     }
     throw err;
   }

@@ -98,7 +98,7 @@ function cleanDetails(d: StatusDetails): StatusDetails {
   return out;
 }
 
-interface StatusParts {
+export interface StatusParts {
   code: number;
   reason?: string;
   message?: string;
@@ -121,6 +121,21 @@ function buildStatus(status: 'Success' | 'Failure', p: StatusParts): Status {
 
 function failure(p: StatusParts): StatusError {
   return new StatusError(buildStatus('Failure', p));
+}
+
+/** A Failure Status of any code and reason, for answers upstream builds without a named constructor. */
+export function failureStatus(p: StatusParts): StatusError {
+  return failure(p);
+}
+
+/** The router's answer for a path nothing serves. */
+export function routeNotFound(): StatusError {
+  return failure({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+}
+
+/** The router's answer for a method a served path lacks. */
+export function routeMethodNotAllowed(): StatusError {
+  return failure({ code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource', details: {} });
 }
 
 export function notFound(gr: GroupResource, name: string): StatusError {

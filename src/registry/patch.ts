@@ -10,7 +10,7 @@ import { applyJSONPatch, decodeJSONPatch, JSONPatchApplyError, JSONPatchDecodeEr
 import { isJSONObject } from '../machinery/json-keys.js';
 import { applyMergePatch, MergePatchError } from '../machinery/merge-patch.js';
 import { validateFieldManager } from '../machinery/object-meta.js';
-import { badRequest, invalid, plainServerError, requestEntityTooLarge, StatusError } from '../machinery/status.js';
+import { badRequest, failureStatus, invalid, plainServerError, requestEntityTooLarge, StatusError } from '../machinery/status.js';
 import { SchemaPatchMeta, strategicMergePatch, StrategicMergePatchError } from '../machinery/strategic-merge-patch.js';
 import type { PatchMetaDefinitions, PatchMetaLookup } from '../machinery/strategic-merge-patch.js';
 
@@ -56,14 +56,10 @@ export function acceptedPatchTypes(target: PatchTarget): string[] {
 }
 
 function unsupportedPatchType(accepted: string[], extra = ''): StatusError {
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}${extra}`,
-    reason: 'UnsupportedMediaType',
+  return failureStatus({
     code: 415,
+    reason: 'UnsupportedMediaType',
+    message: `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}${extra}`,
   });
 }
 
@@ -115,16 +111,7 @@ export type PatchBody = { value: unknown } | { syntaxError: string };
 
 /** NewGenericServerResponse(422, ...): the message upstream answers for a patch that does not apply. */
 function unprocessable(): StatusError {
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'the server rejected our request due to an error in our request',
-    reason: 'Invalid',
-    details: {},
-    code: 422,
-  });
+  return failureStatus({ code: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request', details: {} });
 }
 
 /** A patched document that does not decode as the kind: 422 with the `patch` field, as upstream. */

@@ -1,4 +1,5 @@
-import { StatusError } from '../machinery/status.js';
+import { failureStatus } from '../machinery/status.js';
+import type { StatusError } from '../machinery/status.js';
 import type { Status } from '../machinery/status.js';
 
 /**
@@ -7,15 +8,11 @@ import type { Status } from '../machinery/status.js';
  */
 export function notSupportedYet(group: string, resource: string, verb: string, detail?: string): StatusError {
   const what = group ? `${resource}.${group}` : resource;
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: detail ?? `${verb} on "${what}" is not supported by this server yet`,
-    reason: 'MethodNotAllowed',
-    details: { group, kind: resource },
+  return failureStatus({
     code: 405,
+    reason: 'MethodNotAllowed',
+    message: detail ?? `${verb} on "${what}" is not supported by this server yet`,
+    details: { group, kind: resource },
   });
 }
 

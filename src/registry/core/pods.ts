@@ -4,7 +4,7 @@ import { labelSelectorFromObject, matchesLabels } from '../../machinery/labels.j
 import type { LabelSelectorObject } from '../../machinery/labels.js';
 import { isPlainObject } from '../../machinery/object.js';
 import type { KubeObject } from '../../machinery/object.js';
-import { conflict, internalError, invalid, StatusError } from '../../machinery/status.js';
+import { conflict, failureStatus, internalError, invalid, StatusError } from '../../machinery/status.js';
 import type { GenericStore } from '../generic-store.js';
 import { now } from '../object-lifecycle.js';
 import type { SpecialHandler, SpecialRequest } from '../resource.js';
@@ -79,15 +79,11 @@ interface Budget {
 }
 
 function tooManyRequests(cause: string): StatusError {
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: "Cannot evict pod as it would violate the pod's disruption budget.",
-    reason: 'TooManyRequests',
-    details: { causes: [{ reason: 'DisruptionBudget', message: cause }] },
+  return failureStatus({
     code: 429,
+    reason: 'TooManyRequests',
+    message: "Cannot evict pod as it would violate the pod's disruption budget.",
+    details: { causes: [{ reason: 'DisruptionBudget', message: cause }] },
   });
 }
 
