@@ -15,21 +15,16 @@ import {
 } from '../machinery/field-errors.js';
 import { goQuote, goStringSliceLiteral } from '../machinery/go-format.js';
 import { badRequest, invalid, plainServerError, type StatusError } from '../machinery/status.js';
+import type { ListParams, WatchParams } from '../registry/generic-store.js';
 import { goJSONKind, parseJSONBody, requireJSONContentType } from './body.js';
 
-export interface ListOptions {
-  labelSelector: string;
-  fieldSelector: string;
-  resourceVersion: string;
-  resourceVersionMatch: '' | 'NotOlderThan' | 'Exact';
-  /** <= 0 means no limit (upstream only pages when limit > 0). */
-  limit: number;
-  continue: string;
+/**
+ * The list and watch query parameters, parsed: what the generic store takes for lists (ListParams; a
+ * limit <= 0 means no paging, as upstream) and watches (WatchParams; timeoutSeconds 0 or negative ends the
+ * watch at once, as upstream's context timeout does), plus `watch` itself.
+ */
+export interface ListOptions extends ListParams, WatchParams {
   watch: boolean;
-  allowWatchBookmarks: boolean;
-  /** Seconds; 0 or negative end a watch at once, as upstream's context timeout does. */
-  timeoutSeconds?: number;
-  sendInitialEvents?: boolean;
 }
 
 export interface ListOptionsConfig {
