@@ -110,7 +110,7 @@ export class GenericStore {
         key: this.key(namespace, name),
         reads: this.def.namespaced ? [nsKey] : [],
         decide: (current, reads) => {
-          if (this.def.namespaced) this.checkNamespace(namespace, name, reads.get(`${NAMESPACES}\u0000\u0000${namespace}`) ?? null);
+          if (this.def.namespaced) this.checkNamespace(namespace, name, reads.get(keyString(nsKey)) ?? null);
           if (current) throw alreadyExists(this.gr(), name);
           return { action: 'put', object: obj };
         },
@@ -250,7 +250,7 @@ export class GenericStore {
     if (!dryRun) return this.deps.store.write(this.fieldSelectors.compute ? { ...request, fields: this.fieldSelectors.compute } : request);
     const current = await this.deps.store.get(request.key);
     const reads = new Map<string, StoredObject | null>();
-    for (const k of request.reads ?? []) reads.set(`${k.resource}\u0000${k.namespace}\u0000${k.name}`, await this.deps.store.get(k));
+    for (const k of request.reads ?? []) reads.set(keyString(k), await this.deps.store.get(k));
     const decision: WriteDecision = request.decide(current, reads);
     if (decision.action === 'noop') return { type: 'NOOP', rv: current!.rv, object: current!.object, json: JSON.stringify(current!.object) };
     const type = decision.action === 'delete' ? 'DELETED' : current ? 'MODIFIED' : 'ADDED';
