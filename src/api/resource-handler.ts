@@ -4,9 +4,12 @@ import { badRequest, methodNotSupported, routeMethodNotAllowed, routeNotFound, t
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
-import { checkObjectTarget, decodeObject, readBody } from './body.js';
+import { checkObjectTarget, decodeObject, parseYAMLBody, readBody } from './body.js';
+import { applyPatch as applyConfiguration, managerFromUserAgent } from '../machinery/apply/index.js';
+import { fieldManagerScope } from '../registry/field-manager.js';
+import { StatusError } from '../machinery/status.js';
 import { goJSONSyntaxError } from '../machinery/go-json-scanner.js';
-import { applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
+import { applyConfigOf, applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
 import type { PatchBody } from '../registry/patch.js';
 import { decodeDeleteOptionsBody, parseDeleteOptions, parseListOptions } from './list-options.js';
 import type { RequestInfo } from './request-info.js';
@@ -36,6 +39,15 @@ function addWarnings(res: ServerResponse, warnings: string[]): void {
 function isJSONBody(contentType: string | undefined): boolean {
   const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
   return media === '' || media === 'application/json';
+}
+
+/** The manager a write is recorded for: ?fieldManager=, else the User-Agent's product (managerOrUserAgent). */
+function managerOf(query: URLSearchParams, req: IncomingMessage): string {
+  return query.get('fieldManager') || managerFromUserAgent(req.headers['user-agent']);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof StatusError && err.status.reason === 'NotFound';
 }
 
 function dryRunOf(query: URLSearchParams): boolean {
@@ -119,7 +131,7 @@ export class ResourceHandler {
         if (info.name || (def.namespaced && !ns)) throw routeMethodNotAllowed();
         const validation = fieldValidationOf(query, 'CreateOptions');
         const body = await this.readObject(req, def, '', ns, validation, res);
-        const result = await store.create(ns, body, { dryRun: dryRunOf(query) });
+        const result = await store.create(ns, body, { dryRun: dryRunOf(query), fieldManager: managerOf(query, req) });
         return sendJson(res, 201, result.json);
       }
       case 'update': {
@@ -128,6 +140,7 @@ export class ResourceHandler {
         const result = await store.update(ns, info.name, body, {
           subresource: info.subresource === 'status' ? 'status' : '',
           dryRun: dryRunOf(query),
+          fieldManager: managerOf(query, req),
         });
         return sendJson(res, result.type === 'ADDED' ? 201 : 200, result.json);
       }
@@ -146,8 +159,29 @@ export class ResourceHandler {
         // Upstream checks the patch type first, then the options, then reads the body.
         const type = patchTypeOf(req.headers['content-type'], def);
         const opts = parsePatchOptions(query, type);
-        const body = parsePatchBody(await readBody(req));
+        const raw = await readBody(req);
         const target = { apiVersion: apiVersionOf(def), kind: def.kind, name: info.name, namespace: def.namespaced ? ns : '' };
+        const subresource = info.subresource === 'status' ? 'status' : '';
+        if (type === 'apply') {
+          const config = applyConfigOf(parseYAMLBody(raw));
+          const scope = fieldManagerScope(def, subresource);
+          if (!scope) throw badRequest(`server-side apply is not supported for ${def.kind}`);
+          const applyTo = (current: KubeObject): KubeObject => {
+            const applied = applyConfiguration(current as unknown as Record<string, unknown>, config, opts.fieldManager, opts.force, scope);
+            checkObjectTarget(applied, target);
+            return applied as unknown as KubeObject;
+          };
+          try {
+            const result = await store.patch(ns, info.name, applyTo, { subresource, dryRun: opts.dryRun });
+            return sendJson(res, 200, result.json);
+          } catch (err) {
+            // Apply creates a missing object (through the main resource only), as upstream's patcher does.
+            if (!isNotFound(err) || subresource) throw err;
+          }
+          const created = await store.create(ns, applyTo({ metadata: {} }), { dryRun: opts.dryRun });
+          return sendJson(res, 201, created.json);
+        }
+        const body = parsePatchBody(raw);
         const result = await store.patch(
           ns,
           info.name,
@@ -157,7 +191,7 @@ export class ResourceHandler {
             addWarnings(res, validatePatchedFields(def, opts.fieldValidation || 'Warn', type, body, patched));
             return patched as KubeObject;
           },
-          { subresource: info.subresource === 'status' ? 'status' : '', dryRun: opts.dryRun },
+          { subresource, dryRun: opts.dryRun, fieldManager: opts.fieldManager || managerFromUserAgent(req.headers['user-agent']) },
         );
         return sendJson(res, 200, result.json);
       }
