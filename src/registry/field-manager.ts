@@ -12,7 +12,7 @@ const RESET_ON_MAIN = FieldSet.of([fieldPE('status')]);
 const RESET_ON_STATUS = FieldSet.of([fieldPE('spec')]);
 
 /** The scope of the resource's field manager, or undefined for a kind without schema (no managedFields). */
-export function fieldManagerScope(def: ResourceDefinition, subresource: '' | 'status'): FieldManagerScope | undefined {
+export function fieldManagerScope(def: ResourceDefinition, subresource: string): FieldManagerScope | undefined {
   const type = kindType(def.group, def.version, def.kind);
   if (!type) return undefined;
   const hasStatus = def.subresources.includes('status');
@@ -22,7 +22,7 @@ export function fieldManagerScope(def: ResourceDefinition, subresource: '' | 'st
     version: def.version,
     kind: def.kind,
     subresource,
-    resetFields: subresource === 'status' ? RESET_ON_STATUS : hasStatus ? RESET_ON_MAIN : undefined,
+    resetFields: subresource === 'status' ? RESET_ON_STATUS : hasStatus && subresource === '' ? RESET_ON_MAIN : undefined,
     now: now(),
   };
 }

@@ -55,6 +55,8 @@ export interface WriteOptions {
    * User-Agent). Undefined: the object's managedFields are left as they come (apply has set them).
    */
   fieldManager?: string;
+  /** The subresource the managedFields entry names when it is not the one written (scale writes the parent). */
+  managerSubresource?: string;
 }
 
 export interface DeleteParams {
@@ -147,7 +149,7 @@ export class GenericStore {
   }
 
   /** The managedFields recorder of an update or patch by `manager`, if it is to be recorded. */
-  private updateRecorder(manager: string | undefined, subresource: '' | 'status'): ((old: KubeObject, obj: KubeObject) => void) | undefined {
+  private updateRecorder(manager: string | undefined, subresource: string): ((old: KubeObject, obj: KubeObject) => void) | undefined {
     if (manager === undefined) return undefined;
     const scope = fieldManagerScope(this.def, subresource);
     if (!scope) return undefined;
@@ -175,7 +177,7 @@ export class GenericStore {
     opts: WriteOptions & { subresource?: '' | 'status' } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
-    const record = this.updateRecorder(opts.fieldManager, subresource);
+    const record = this.updateRecorder(opts.fieldManager, opts.managerSubresource ?? subresource);
     const request: WriteRequest = {
       key: this.key(namespace, name),
       decide: (current) => {

@@ -167,6 +167,22 @@ describe('server-side apply', () => {
     expect(missing.status).toBe(404);
   });
 
+  test('a write through /scale is recorded with subresource "scale" and takes .spec.replicas', async () => {
+    expect((await request(f.base, 'PATCH', `${DEPLOY}/ssa-scale?fieldManager=tool`, deployment('ssa-scale', 1), APPLY)).status).toBe(201);
+    const scale = await request(f.base, 'GET', `${DEPLOY}/ssa-scale/scale`);
+    const put = await request(f.base, 'PUT', `${DEPLOY}/ssa-scale/scale?fieldManager=scaler`, { ...scale.json, spec: { replicas: 4 } });
+    expect(put.status).toBe(200);
+    const d = (await request(f.base, 'GET', `${DEPLOY}/ssa-scale`)).json;
+    const e = entries(d).find((x) => x.manager === 'scaler')!;
+    expect(e).toMatchObject({ operation: 'Update', apiVersion: 'apps/v1', subresource: 'scale', fieldsV1: { 'f:spec': { 'f:replicas': {} } } });
+    const tool = entries(d).find((x) => x.manager === 'tool')!;
+    expect((tool.fieldsV1['f:spec'] as Record<string, unknown>)['f:replicas']).toBeUndefined();
+    // The applier now conflicts with the scaler on replicas.
+    const again = await request(f.base, 'PATCH', `${DEPLOY}/ssa-scale?fieldManager=tool`, deployment('ssa-scale', 1), APPLY);
+    expect(again.status).toBe(409);
+    expect(again.json.message).toBe('Apply failed with 1 conflict: conflict with "scaler" with subresource "scale" using apps/v1: .spec.replicas');
+  });
+
   test('dryRun=All applies without storing', async () => {
     const r = await request(f.base, 'PATCH', `${CM}/ssa-dry?fieldManager=tool&dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-dry' } }, APPLY);
     expect(r.status).toBe(201);
