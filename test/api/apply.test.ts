@@ -205,7 +205,7 @@ describe('server-side apply', () => {
     expect(managed.json.message).toBe('metadata.managedFields must be nil');
     const unknown = await request(f.base, 'PATCH', `${CM}/ssa-bad?fieldManager=t`, { ...cfg, spec: { x: 1 } }, APPLY);
     expect(unknown.status).toBe(500);
-    expect(unknown.json.message).toBe('failed to create typed patch object (v1, Kind=ConfigMap): .spec: field not declared in schema');
+    expect(unknown.json.message).toBe('failed to create typed patch object (/v1, Kind=ConfigMap): .spec: field not declared in schema');
     const yaml = await request(f.base, 'PATCH', `${CM}/ssa-bad?fieldManager=t`, '- a\n- b\n', APPLY);
     expect(yaml.status).toBe(400);
     expect(yaml.json.message).toMatch(/^error decoding YAML: /);

@@ -310,3 +310,13 @@ test.each([
 ])('the manager of User-Agent %j is %j', (ua, manager) => {
   expect(managerFromUserAgent(ua)).toBe(manager);
 });
+
+test('nulls of an apply configuration leave struct fields unset, as decoding into the Go type does', () => {
+  const sc: FieldManagerScope = { type: DEPLOYMENT, group: 'apps', version: 'v1', kind: 'Deployment', subresource: '', now: '2026-01-01T00:00:00Z' };
+  const cfg = { ...deployment(1, [{ name: 'web', image: 'a' }]), status: {} } as Record<string, unknown>;
+  (cfg.metadata as Record<string, unknown>).creationTimestamp = null;
+  (cfg.spec as Record<string, unknown>).strategy = {};
+  const out = applyPatch({}, cfg, 'tool', false, sc);
+  expect((out.metadata as Record<string, unknown>).creationTimestamp).toBeUndefined();
+  expect((out.spec as Record<string, unknown>).strategy).toEqual({});
+});

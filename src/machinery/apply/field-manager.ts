@@ -9,7 +9,7 @@ import { FieldSet } from './field-set.js';
 import { fieldPE } from './path.js';
 import type { Path } from './path.js';
 import type { StructType } from './schema.js';
-import { checkConfig, compare, toFieldSet, TypedError } from './typed.js';
+import { checkConfig, compare, dropNullFields, toFieldSet, TypedError } from './typed.js';
 import { applyConfig, ConflictsError, updateOwnership } from './updater.js';
 import type { Conflict, ManagedFields } from './updater.js';
 import {
@@ -206,8 +206,9 @@ export function recordUpdate(live: Obj | undefined, next: Obj, manager: string, 
   }
 }
 
+/** schema.GroupVersionKind's String(): "/v1, Kind=ConfigMap" for the core group. */
 function gvkText(scope: FieldManagerScope): string {
-  return `${apiVersionOf(scope)}, Kind=${scope.kind}`;
+  return `${scope.group}/${scope.version}, Kind=${scope.kind}`;
 }
 
 /** The fields kubectl's last-applied annotation still accounts for in the live object, if it has one. */
@@ -291,6 +292,8 @@ export function applyPatch(live: Obj, config: Obj, manager: string, force: boole
     let object: Obj;
     if (result.object) {
       object = result.object;
+      // The object as the Go type holds it: null fields of the configuration are unset.
+      dropNullFields(object, scope.type);
       times.set(id, scope.now);
     } else {
       object = structuredClone(liveObj);

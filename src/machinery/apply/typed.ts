@@ -434,3 +434,22 @@ function checkAt(v: unknown, type: TypeRef, path: PathElement[], errors: { path:
     }
   }
 }
+
+/**
+ * Removes null struct fields, as decoding into the Go type does (a null pointer, slice or map field is
+ * simply unset). Nulls inside free-form values stay.
+ */
+export function dropNullFields(value: unknown, type: TypeRef): void {
+  const t = deduce(type, value);
+  if (t.kind === 'struct' && isObj(value)) {
+    for (const key of Object.keys(value)) {
+      const ft = t.field(key);
+      if (value[key] === null && ft !== undefined) delete value[key];
+      else if (ft) dropNullFields(value[key], ft);
+    }
+  } else if (t.kind === 'map' && t.elem.kind !== 'untyped' && isObj(value)) {
+    for (const key of Object.keys(value)) dropNullFields(value[key], t.elem);
+  } else if (t.kind === 'list' && t.elem.kind !== 'untyped' && Array.isArray(value)) {
+    for (const item of value) dropNullFields(item, t.elem);
+  }
+}
