@@ -320,3 +320,69 @@ test('nulls of an apply configuration leave struct fields unset, as decoding int
   expect((out.metadata as Record<string, unknown>).creationTimestamp).toBeUndefined();
   expect((out.spec as Record<string, unknown>).strategy).toEqual({});
 });
+
+/**
+ * Operation sequences after structured-merge-diff's merge tests (leaf_test, multiple_appliers_test): each
+ * step applies or updates, and the end state (object, owners, conflicts) is upstream's.
+ */
+describe('apply and update sequences', () => {
+  type Op = { op: 'apply' | 'force' | 'update'; manager: string; data: Record<string, string>; conflicts?: string[] };
+  const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
+  const cases: [string, Op[], Record<string, string> | undefined, Record<string, string[]>][] = [
+    ['apply, update, apply: no conflict on a field only the updater added',
+      [{ op: 'apply', manager: 'default', data: { numeric: '1', string: 's' } },
+        { op: 'update', manager: 'controller', data: { numeric: '1', string: 's', bool: 't' } },
+        { op: 'apply', manager: 'default', data: { numeric: '2', string: 's' } }],
+      { numeric: '2', string: 's', bool: 't' },
+      { default: ['.data.numeric', '.data.string'], controller: ['.data.bool'] }],
+    ['apply, update, apply: conflict on a field the updater changed, then force',
+      [{ op: 'apply', manager: 'default', data: { numeric: '1', string: 's' } },
+        { op: 'update', manager: 'controller', data: { numeric: '1', string: 'controller', bool: 't' } },
+        { op: 'apply', manager: 'default', data: { numeric: '2', string: 'user' }, conflicts: ['"controller" using v1: .data.string'] },
+        { op: 'force', manager: 'default', data: { numeric: '2', string: 'user' } }],
+      { numeric: '2', string: 'user', bool: 't' },
+      { default: ['.data.numeric', '.data.string'], controller: ['.data.bool'] }],
+    ['two appliers, one gives up a shared field: it stays with the other',
+      [{ op: 'apply', manager: 'a', data: { x: '1', y: '1' } },
+        { op: 'apply', manager: 'b', data: { y: '1' } },
+        { op: 'apply', manager: 'a', data: { x: '1' } }],
+      { x: '1', y: '1' },
+      { a: ['.data.x'], b: ['.data.y'] }],
+    ['an applier conflicts with another applier; a same-value apply does not',
+      [{ op: 'apply', manager: 'a', data: { x: '1' } },
+        { op: 'apply', manager: 'b', data: { x: '2' }, conflicts: ['"a": .data.x'] },
+        { op: 'apply', manager: 'b', data: { x: '1' } }],
+      { x: '1' },
+      { a: ['.data.x'], b: ['.data.x'] }],
+    ['an updater removing a field takes it from everyone',
+      [{ op: 'apply', manager: 'a', data: { x: '1', y: '1' } },
+        { op: 'update', manager: 'u', data: { x: '1' } }],
+      { x: '1' },
+      { a: ['.data.x'] }],
+  ];
+  test.each(cases)('%s', (_name, ops, wantData, wantOwners) => {
+    const sc: FieldManagerScope = { type: CONFIGMAP, group: '', version: 'v1', kind: 'ConfigMap', subresource: '', now: '2026-01-01T00:00:00Z' };
+    let live: Record<string, unknown> = {};
+    for (const o of ops) {
+      if (o.op === 'update') {
+        const next = { ...cm(o.data), metadata: { name: 'c', managedFields: (live.metadata as Record<string, unknown>).managedFields } };
+        recordUpdate(live, next, o.manager, sc);
+        live = next;
+        continue;
+      }
+      try {
+        live = applyPatch(live, cm(o.data), o.manager, o.op === 'force', sc);
+        expect(o.conflicts).toBeUndefined();
+      } catch (err) {
+        if (!o.conflicts) throw err;
+        expect((err as StatusError).status.details?.causes?.map((c) => `${c.message!.replace(/^conflict with /, '')}: ${c.field}`)).toEqual(o.conflicts);
+      }
+    }
+    expect(live.data).toEqual(wantData);
+    const owners: Record<string, string[]> = {};
+    for (const e of (live.metadata as { managedFields: { manager: string; fieldsV1: unknown }[] }).managedFields) {
+      owners[e.manager] = FieldSet.fromFieldsV1(e.fieldsV1).paths().map(pathString);
+    }
+    expect(owners).toEqual(wantOwners);
+  });
+});
