@@ -50,7 +50,19 @@ export function managerIdentifier(e: ManagerInfo): string {
   return JSON.stringify(out);
 }
 
+/** Identifiers seen lately, decoded: every write encodes its object's entries. */
+const identifierCache = new Map<string, ManagerInfo | undefined>();
+const IDENTIFIER_CACHE_SIZE = 1024;
+
 function parseIdentifier(id: string): ManagerInfo | undefined {
+  if (identifierCache.has(id)) return identifierCache.get(id);
+  const info = decodeIdentifier(id);
+  if (identifierCache.size >= IDENTIFIER_CACHE_SIZE) identifierCache.clear();
+  identifierCache.set(id, info);
+  return info;
+}
+
+function decodeIdentifier(id: string): ManagerInfo | undefined {
   try {
     const v = JSON.parse(id) as unknown;
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as ManagerInfo) : undefined;

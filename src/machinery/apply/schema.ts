@@ -37,7 +37,7 @@ export interface StructType {
   /** Fields by name (resolved on first use). */
   field(name: string): TypeRef | undefined;
   fieldNames(): string[];
-  /** The type's Go zero value as JSON: non-pointer structs as {}, non-omitempty lists and maps as null. */
+  /** The type's Go zero value as JSON (frozen): non-pointer structs as {}, non-omitempty lists and maps as null. */
   zero(): Record<string, unknown>;
 }
 
@@ -64,6 +64,7 @@ const atomicStructCache = new Map<string, StructType>();
 function makeStruct(name: string, atomic: boolean): StructType {
   const def = RAW.definitions[name];
   const fields = new Map<string, TypeRef>();
+  let zero: Record<string, unknown> | undefined;
   return {
     kind: 'struct',
     name,
@@ -79,15 +80,25 @@ function makeStruct(name: string, atomic: boolean): StructType {
     },
     fieldNames: () => (def ? Object.keys(def.f) : []),
     zero(): Record<string, unknown> {
+      if (zero) return zero;
       const out: Record<string, unknown> = {};
-      if (!def) return out;
-      for (const [f, raw] of Object.entries(def.f)) {
+      for (const [f, raw] of Object.entries(def?.f ?? {})) {
         if (typeof raw !== 'object' || raw.z !== 1) continue;
         out[f] = 'r' in raw ? structType(raw.r).zero() : null;
       }
-      return out;
+      // Shared by every caller: frozen, so nobody changes it.
+      zero = deepFreeze(out);
+      return zero;
     },
   };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /** The struct type of a definition; `atomic` overrides the definition's own map type. */
