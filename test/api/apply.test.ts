@@ -228,6 +228,19 @@ describe('server-side apply', () => {
     expect(entries(put.json).map((e) => e.manager)).toEqual(['someone']);
   });
 
+  test('applying to an object nobody owns fields of: its fields belong to "before-first-apply"', async () => {
+    await request(f.base, 'POST', `${CM}?fieldManager=maker`, configMap('ssa-first', { a: '1' }));
+    const reset = await request(f.base, 'PATCH', `${CM}/ssa-first`, { metadata: { managedFields: [] } }, { 'Content-Type': 'application/merge-patch+json' });
+    expect(reset.json.metadata.managedFields).toBeUndefined();
+    const cfg = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-first' }, data: { a: '2' } };
+    const r = await request(f.base, 'PATCH', `${CM}/ssa-first?fieldManager=tool`, cfg, APPLY);
+    expect(r.status).toBe(409);
+    expect(r.json.message).toBe('Apply failed with 1 conflict: conflict with "before-first-apply" using v1: .data.a');
+    const same = await request(f.base, 'PATCH', `${CM}/ssa-first?fieldManager=tool`, { ...cfg, data: { a: '1' } }, APPLY);
+    expect(same.status).toBe(200);
+    expect(entries(same.json).map((e) => `${e.manager}/${e.operation}`)).toEqual(['tool/Apply', 'before-first-apply/Update']);
+  });
+
   test('the 415 for an unknown patch type lists apply-patch+yaml', async () => {
     const r = await request(f.base, 'PATCH', `${CM}/whatever`, '{}', { 'Content-Type': 'application/foo' });
     expect(r.status).toBe(415);

@@ -257,6 +257,20 @@ describe('managedFields entries', () => {
     expect(next).toEqual(live);
   });
 
+  test('more than ten update entries: the oldest merge into "ancient-changes"', () => {
+    let live: Record<string, unknown> = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } };
+    for (let i = 0; i < 12; i++) {
+      const next = structuredClone(live);
+      next.data = { ...(live.data as object), [`k${i}`]: 'v' };
+      recordUpdate(live, next, `m${String(i).padStart(2, '0')}`, { ...scope(CONFIGMAP, '', 'ConfigMap'), now: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` });
+      live = next;
+    }
+    const managed = (live.metadata as { managedFields: { manager: string; time: string; fieldsV1: unknown }[] }).managedFields;
+    expect(managed.map((e) => e.manager)).toEqual(['ancient-changes', 'm03', 'm04', 'm05', 'm06', 'm07', 'm08', 'm09', 'm10', 'm11']);
+    expect(managed[0].time).toBe('2026-01-01T00:00:02Z');
+    expect(managed[0].fieldsV1).toEqual({ 'f:data': { '.': {}, 'f:k0': {}, 'f:k1': {}, 'f:k2': {} } });
+  });
+
   test('entries sort Apply first, then by time, manager, version and subresource', () => {
     const fieldsV1 = { 'f:data': {} };
     const managed = decodeManagedFields([

@@ -27,6 +27,8 @@ export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-confi
 /** Update entries kept before the oldest are merged into "ancient-changes" (DefaultMaxUpdateManagers). */
 export const MAX_UPDATE_MANAGERS = 10;
 const ANCIENT_CHANGES = 'ancient-changes';
+/** The manager existing fields get when an object without managedFields is first applied to. */
+const BEFORE_FIRST_APPLY = 'before-first-apply';
 /** kubectl's server-side apply manager: the only one whose applies upgrade client-side apply. */
 const KUBECTL_SSA_MANAGER = 'kubectl';
 const FIELD_MANAGER_MAX_LENGTH = 128;
@@ -173,6 +175,27 @@ function capUpdateManagers(managed: Managed): void {
   }
 }
 
+/** The ownership after an update by `manager` from `liveObj` to `newObj` (both without managedFields). */
+function updateManaged(managed: Managed, liveObj: Obj, newObj: Obj, manager: string, scope: FieldManagerScope): Managed {
+  const current = managerIdentifier({ manager: 'current-operation', operation: 'Update' });
+  const fields = updateOwnership(liveObj, newObj, scope.type, apiVersionOf(scope), managed.fields, current, scope.resetFields);
+  stripFields(fields, current);
+  const id = managerIdentifier({ manager, operation: 'Update', apiVersion: apiVersionOf(scope), subresource: scope.subresource });
+  const times = new Map(managed.times);
+  const took = fields.get(current);
+  if (took) {
+    // The manager changed something: its entry grows and gets the time of this write.
+    fields.delete(current);
+    const previous = fields.get(id);
+    fields.set(id, { set: previous ? took.set.union(previous.set) : took.set, apiVersion: took.apiVersion, applied: false });
+    times.set(id, scope.now);
+  }
+  for (const k of times.keys()) if (!fields.has(k)) times.delete(k);
+  const result: Managed = { fields, times };
+  capUpdateManagers(result);
+  return result;
+}
+
 /**
  * Records an update (create, PUT, non-apply PATCH) by `manager` in `next.metadata.managedFields` (in
  * place). `live` is undefined for a create. As upstream's UpdateNoErrors, an object that cannot be
@@ -182,24 +205,7 @@ export function recordUpdate(live: Obj | undefined, next: Obj, manager: string, 
   try {
     const managed = startingManaged(live, next, scope);
     const liveObj = live ? withoutManagedFields(live) : scope.type.zero();
-    const newObj = withoutManagedFields(next);
-    const current = managerIdentifier({ manager: 'current-operation', operation: 'Update' });
-    const fields = updateOwnership(liveObj, newObj, scope.type, apiVersionOf(scope), managed.fields, current, scope.resetFields);
-    stripFields(fields, current);
-    const id = managerIdentifier({ manager, operation: 'Update', apiVersion: apiVersionOf(scope), subresource: scope.subresource });
-    const times = new Map(managed.times);
-    const took = fields.get(current);
-    if (took) {
-      // The manager changed something: its entry grows and gets the time of this write.
-      fields.delete(current);
-      const previous = fields.get(id);
-      fields.set(id, { set: previous ? took.set.union(previous.set) : took.set, apiVersion: took.apiVersion, applied: false });
-      times.set(id, scope.now);
-    }
-    for (const k of times.keys()) if (!fields.has(k)) times.delete(k);
-    const result: Managed = { fields, times };
-    capUpdateManagers(result);
-    setManagedFields(next, result);
+    setManagedFields(next, updateManaged(managed, liveObj, withoutManagedFields(next), manager, scope));
   } catch (err) {
     if (!(err instanceof TypedError)) throw err;
     delete metadataOf(next).managedFields;
@@ -278,6 +284,16 @@ export function applyPatch(live: Obj, config: Obj, manager: string, force: boole
     throw err;
   }
   const liveObj = withoutManagedFields(live);
+  // An object nobody owns anything of yet (made before fields were tracked, or reset): what it holds is
+  // attributed to "before-first-apply", so the apply conflicts with values it would change.
+  if (managed.fields.size === 0) {
+    try {
+      managed = updateManaged(managed, scope.type.zero(), liveObj, BEFORE_FIRST_APPLY, scope);
+    } catch (err) {
+      if (err instanceof TypedError) throw plainServerError(`failed to create manager for existing fields: ${err.message}`);
+      throw err;
+    }
+  }
   try {
     checkConfig(config, scope.type);
   } catch (err) {
