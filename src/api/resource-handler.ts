@@ -7,7 +7,8 @@ import { apiVersionOf } from '../registry/resource.js';
 import { checkObjectTarget, decodeObject, parseYAMLBody, readBody } from './body.js';
 import { applyPatch as applyConfiguration, managerFromUserAgent } from '../machinery/apply/index.js';
 import { fieldManagerScope } from '../registry/field-manager.js';
-import { StatusError } from '../machinery/status.js';
+import { invalid, StatusError } from '../machinery/status.js';
+import { validateFieldManager } from '../machinery/object-meta.js';
 import { goJSONSyntaxError } from '../machinery/go-json-scanner.js';
 import { applyConfigOf, applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
 import type { PatchBody } from '../registry/patch.js';
@@ -41,9 +42,15 @@ function isJSONBody(contentType: string | undefined): boolean {
   return media === '' || media === 'application/json';
 }
 
-/** The manager a write is recorded for: ?fieldManager=, else the User-Agent's product (managerOrUserAgent). */
-function managerOf(query: URLSearchParams, req: IncomingMessage): string {
-  return query.get('fieldManager') || managerFromUserAgent(req.headers['user-agent']);
+/**
+ * The manager a create or update is recorded for: ?fieldManager= (checked as ValidateCreateOptions and
+ * ValidateUpdateOptions do), else the User-Agent's product (managerOrUserAgent).
+ */
+function managerOf(query: URLSearchParams, req: IncomingMessage, options: 'CreateOptions' | 'UpdateOptions'): string {
+  const manager = query.get('fieldManager') ?? '';
+  const errs = validateFieldManager(manager, 'fieldManager');
+  if (errs.length > 0) throw invalid({ group: 'meta.k8s.io', kind: options }, '', errs);
+  return manager || managerFromUserAgent(req.headers['user-agent']);
 }
 
 function isNotFound(err: unknown): boolean {
@@ -129,18 +136,20 @@ export class ResourceHandler {
       }
       case 'create': {
         if (info.name || (def.namespaced && !ns)) throw routeMethodNotAllowed();
+        const manager = managerOf(query, req, 'CreateOptions');
         const validation = fieldValidationOf(query, 'CreateOptions');
         const body = await this.readObject(req, def, '', ns, validation, res);
-        const result = await store.create(ns, body, { dryRun: dryRunOf(query), fieldManager: managerOf(query, req) });
+        const result = await store.create(ns, body, { dryRun: dryRunOf(query), fieldManager: manager });
         return sendJson(res, 201, result.json);
       }
       case 'update': {
+        const manager = managerOf(query, req, 'UpdateOptions');
         const validation = fieldValidationOf(query, 'UpdateOptions');
         const body = await this.readObject(req, def, info.name, ns, validation, res);
         const result = await store.update(ns, info.name, body, {
           subresource: info.subresource === 'status' ? 'status' : '',
           dryRun: dryRunOf(query),
-          fieldManager: managerOf(query, req),
+          fieldManager: manager,
         });
         return sendJson(res, result.type === 'ADDED' ? 201 : 200, result.json);
       }

@@ -241,6 +241,16 @@ describe('server-side apply', () => {
     expect(entries(same.json).map((e) => `${e.manager}/${e.operation}`)).toEqual(['tool/Apply', 'before-first-apply/Update']);
   });
 
+  test('a create or update with an invalid fieldManager is 422 on its options', async () => {
+    const long = 'm'.repeat(129);
+    const c = await request(f.base, 'POST', `${CM}?fieldManager=${long}`, configMap('ssa-long'));
+    expect(c.status).toBe(422);
+    expect(c.json.message).toMatch(/^CreateOptions\.meta\.k8s\.io "" is invalid: fieldManager: Too long: /);
+    const u = await request(f.base, 'PUT', `${CM}/ssa-long?fieldManager=a%01b`, configMap('ssa-long'));
+    expect(u.status).toBe(422);
+    expect(u.json.message).toBe('UpdateOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "a\\x01b": invalid character U+0001 (at position 1)');
+  });
+
   test('the 415 for an unknown patch type lists apply-patch+yaml', async () => {
     const r = await request(f.base, 'PATCH', `${CM}/whatever`, '{}', { 'Content-Type': 'application/foo' });
     expect(r.status).toBe(415);

@@ -4,6 +4,7 @@
  * Layers, as upstream stacks them: the kubectl client-side-apply upgrade (last-applied annotation),
  * the cap on update entries, per-manager entries with timestamps, and the metadata fields nobody owns.
  */
+import { byteLength, isGoPrintable } from '../go-format.js';
 import { badRequest, plainServerError } from '../status.js';
 import { FieldSet } from './field-set.js';
 import { fieldPE } from './path.js';
@@ -70,18 +71,13 @@ export function managerFromUserAgent(userAgent: string | undefined): string {
   let out = '';
   let bytes = 0;
   for (const ch of head) {
-    if (!isPrintable(ch)) continue;
-    const n = Buffer.byteLength(ch);
+    if (!isGoPrintable(ch)) continue;
+    const n = byteLength(ch);
     if (bytes + n > FIELD_MANAGER_MAX_LENGTH) break;
     out += ch;
     bytes += n;
   }
   return out;
-}
-
-function isPrintable(ch: string): boolean {
-  // Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-  return ch === ' ' || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(ch);
 }
 
 /** The object without metadata.managedFields, sharing everything else. */
