@@ -4,7 +4,7 @@
  * Layers, as upstream stacks them: the kubectl client-side-apply upgrade (last-applied annotation),
  * the cap on update entries, per-manager entries with timestamps, and the metadata fields nobody owns.
  */
-import { byteLength, isGoPrintable } from '../go-format.js';
+import { byteLength, compareGoStrings, goJSON, isGoPrintable } from '../go-format.js';
 import { badRequest, plainServerError } from '../status.js';
 import { FieldSet } from './field-set.js';
 import { fieldPE } from './path.js';
@@ -244,14 +244,15 @@ function buildLastApplied(config: Obj): string {
   const meta = copy.metadata as Obj | undefined;
   const annotations = meta?.annotations as Obj | undefined;
   if (annotations && typeof annotations === 'object') delete annotations[LAST_APPLIED_ANNOTATION];
-  return JSON.stringify(sortKeys(copy));
+  // Go's encoding of a map: keys sorted, HTML characters escaped.
+  return goJSON(sortKeys(copy));
 }
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v !== null && typeof v === 'object') {
     const out: Obj = {};
-    for (const k of Object.keys(v as Obj).sort()) out[k] = sortKeys((v as Obj)[k]);
+    for (const k of Object.keys(v as Obj).sort(compareGoStrings)) out[k] = sortKeys((v as Obj)[k]);
     return out;
   }
   return v;
