@@ -125,7 +125,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   for (const def of catalog.resources) stores.set(`${def.group}/${def.version}/${def.plural}`, new GenericStore(def, { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange }));
   const namespaces = stores.get('/v1/namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
-    await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch((err: unknown) => {
+    // Recorded as kube-apiserver's own loopback client records them.
+    await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'kube-apiserver' }).catch((err: unknown) => {
       if (!(err instanceof StatusError && err.status.reason === 'AlreadyExists')) throw err;
     });
   }

@@ -4,9 +4,13 @@ import { badRequest, methodNotSupported, routeMethodNotAllowed, routeNotFound, t
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
-import { checkObjectTarget, decodeObject, readBody } from './body.js';
+import { checkObjectTarget, decodeObject, parseYAMLBody, readBody } from './body.js';
+import { applyPatch as applyConfiguration, managerFromUserAgent } from '../machinery/apply/index.js';
+import { fieldManagerScope } from '../registry/field-manager.js';
+import { invalid, StatusError } from '../machinery/status.js';
+import { validateFieldManager } from '../machinery/object-meta.js';
 import { goJSONSyntaxError } from '../machinery/go-json-scanner.js';
-import { applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
+import { applyConfigOf, applyPatch, parsePatchOptions, patchTypeOf } from '../registry/patch.js';
 import type { PatchBody } from '../registry/patch.js';
 import { decodeDeleteOptionsBody, parseDeleteOptions, parseListOptions } from './list-options.js';
 import type { RequestInfo } from './request-info.js';
@@ -36,6 +40,21 @@ function addWarnings(res: ServerResponse, warnings: string[]): void {
 function isJSONBody(contentType: string | undefined): boolean {
   const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
   return media === '' || media === 'application/json';
+}
+
+/**
+ * The manager a create or update is recorded for: ?fieldManager= (checked as ValidateCreateOptions and
+ * ValidateUpdateOptions do), else the User-Agent's product (managerOrUserAgent).
+ */
+function managerOf(query: URLSearchParams, req: IncomingMessage, options: 'CreateOptions' | 'UpdateOptions'): string {
+  const manager = query.get('fieldManager') ?? '';
+  const errs = validateFieldManager(manager, 'fieldManager');
+  if (errs.length > 0) throw invalid({ group: 'meta.k8s.io', kind: options }, '', errs);
+  return manager || managerFromUserAgent(req.headers['user-agent']);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof StatusError && err.status.reason === 'NotFound';
 }
 
 function dryRunOf(query: URLSearchParams): boolean {
@@ -117,17 +136,20 @@ export class ResourceHandler {
       }
       case 'create': {
         if (info.name || (def.namespaced && !ns)) throw routeMethodNotAllowed();
+        const manager = managerOf(query, req, 'CreateOptions');
         const validation = fieldValidationOf(query, 'CreateOptions');
         const body = await this.readObject(req, def, '', ns, validation, res);
-        const result = await store.create(ns, body, { dryRun: dryRunOf(query) });
+        const result = await store.create(ns, body, { dryRun: dryRunOf(query), fieldManager: manager });
         return sendJson(res, 201, result.json);
       }
       case 'update': {
+        const manager = managerOf(query, req, 'UpdateOptions');
         const validation = fieldValidationOf(query, 'UpdateOptions');
         const body = await this.readObject(req, def, info.name, ns, validation, res);
         const result = await store.update(ns, info.name, body, {
           subresource: info.subresource === 'status' ? 'status' : '',
           dryRun: dryRunOf(query),
+          fieldManager: manager,
         });
         return sendJson(res, result.type === 'ADDED' ? 201 : 200, result.json);
       }
@@ -146,8 +168,29 @@ export class ResourceHandler {
         // Upstream checks the patch type first, then the options, then reads the body.
         const type = patchTypeOf(req.headers['content-type'], def);
         const opts = parsePatchOptions(query, type);
-        const body = parsePatchBody(await readBody(req));
+        const raw = await readBody(req);
         const target = { apiVersion: apiVersionOf(def), kind: def.kind, name: info.name, namespace: def.namespaced ? ns : '' };
+        const subresource = info.subresource === 'status' ? 'status' : '';
+        if (type === 'apply') {
+          const config = applyConfigOf(parseYAMLBody(raw));
+          const scope = fieldManagerScope(def, subresource);
+          if (!scope) throw badRequest(`server-side apply is not supported for ${def.kind}`);
+          const applyTo = (current: KubeObject): KubeObject => {
+            const applied = applyConfiguration(current as unknown as Record<string, unknown>, config, opts.fieldManager, opts.force, scope);
+            checkObjectTarget(applied, target);
+            return applied as unknown as KubeObject;
+          };
+          try {
+            const result = await store.patch(ns, info.name, applyTo, { subresource, dryRun: opts.dryRun });
+            return sendJson(res, 200, result.json);
+          } catch (err) {
+            // Apply creates a missing object (through the main resource only), as upstream's patcher does.
+            if (!isNotFound(err) || subresource) throw err;
+          }
+          const created = await store.create(ns, applyTo({ metadata: {} }), { dryRun: opts.dryRun });
+          return sendJson(res, 201, created.json);
+        }
+        const body = parsePatchBody(raw);
         const result = await store.patch(
           ns,
           info.name,
@@ -157,7 +200,7 @@ export class ResourceHandler {
             addWarnings(res, validatePatchedFields(def, opts.fieldValidation || 'Warn', type, body, patched));
             return patched as KubeObject;
           },
-          { subresource: info.subresource === 'status' ? 'status' : '', dryRun: opts.dryRun },
+          { subresource, dryRun: opts.dryRun, fieldManager: opts.fieldManager || managerFromUserAgent(req.headers['user-agent']) },
         );
         return sendJson(res, 200, result.json);
       }

@@ -1,3 +1,4 @@
+import { managerFromUserAgent } from '../machinery/apply/index.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyJSONPatch, decodeJSONPatch, JSONPatchApplyError, JSONPatchDecodeError } from '../machinery/json-patch.js';
 import { applyMergePatch, MergePatchError } from '../machinery/merge-patch.js';
@@ -77,6 +78,7 @@ export async function serveSpecial(
     user: userOf(res),
     dryRun: dryRunOf(url.searchParams),
     query: url.searchParams,
+    fieldManager: url.searchParams.get('fieldManager') || managerFromUserAgent(req.headers['user-agent']),
     store,
     stores,
   };

@@ -25,6 +25,8 @@ import { apiVersionOf, groupResource } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { compileSelectors } from './selectors.js';
 import { fieldSelectorsFor } from './field-selectors.js';
+import { recordUpdate } from '../machinery/apply/index.js';
+import { fieldManagerScope } from './field-manager.js';
 import type { KindFieldSelectors } from './field-selectors.js';
 
 export interface ListParams {
@@ -43,6 +45,18 @@ export interface WatchParams {
   allowWatchBookmarks: boolean;
   sendInitialEvents?: boolean;
   timeoutSeconds?: number;
+}
+
+/** Options of a create, update or patch. */
+export interface WriteOptions {
+  dryRun?: boolean;
+  /**
+   * The manager the write is recorded for in managedFields (the request's fieldManager, else from its
+   * User-Agent). Undefined: the object's managedFields are left as they come (apply has set them).
+   */
+  fieldManager?: string;
+  /** The subresource the managedFields entry names when it is not the one written (scale writes the parent). */
+  managerSubresource?: string;
 }
 
 export interface DeleteParams {
@@ -97,9 +111,10 @@ export class GenericStore {
     return found;
   }
 
-  async create(namespace: string, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<WriteResult> {
+  async create(namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
     if (body.metadata?.resourceVersion) throw internalError(new Error('resourceVersion should not be set on objects to be created'));
-    const prepared = prepareCreate(this.def, body, namespace);
+    // As upstream, the field manager sees the object as the client sent it, before the create rules.
+    const prepared = prepareCreate(this.def, this.withCreateManagedFields(body, opts.fieldManager), namespace);
     const generated = !prepared.metadata.name;
     for (let attempt = 1; ; attempt++) {
       const obj = structuredClone(prepared);
@@ -124,6 +139,23 @@ export class GenericStore {
     }
   }
 
+  private withCreateManagedFields(body: KubeObject, manager: string | undefined): KubeObject {
+    if (manager === undefined) return body;
+    const scope = fieldManagerScope(this.def, '');
+    if (!scope) return body;
+    const copy = { ...body, metadata: { ...body.metadata } };
+    recordUpdate(undefined, copy, manager, scope);
+    return copy;
+  }
+
+  /** The managedFields recorder of an update or patch by `manager`, if it is to be recorded. */
+  private updateRecorder(manager: string | undefined, subresource: string): ((old: KubeObject, obj: KubeObject) => void) | undefined {
+    if (manager === undefined) return undefined;
+    const scope = fieldManagerScope(this.def, subresource);
+    if (!scope) return undefined;
+    return (old, obj) => recordUpdate(old, obj, manager, scope);
+  }
+
   /** Objects may not be created in a namespace that is missing or being deleted. */
   private checkNamespace(namespace: string, name: string, ns: StoredObject | null): void {
     if (!ns) throw notFound({ group: '', resource: NAMESPACES }, namespace);
@@ -142,14 +174,15 @@ export class GenericStore {
     namespace: string,
     name: string,
     body: KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: WriteOptions & { subresource?: '' | 'status' } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
+    const record = this.updateRecorder(opts.fieldManager, opts.managerSubresource ?? subresource);
     const request: WriteRequest = {
       key: this.key(namespace, name),
       decide: (current) => {
         if (!current) throw notFound(this.gr(), name);
-        return decideUpdate(this.def, current, body, subresource);
+        return decideUpdate(this.def, current, body, subresource, record);
       },
     };
     if (!this.def.strategy.allowCreateOnUpdate || subresource) return this.write(request, opts.dryRun);
@@ -167,16 +200,17 @@ export class GenericStore {
     namespace: string,
     name: string,
     apply: (current: KubeObject) => KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: WriteOptions & { subresource?: '' | 'status' } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
+    const record = this.updateRecorder(opts.fieldManager, subresource);
     const request: WriteRequest = {
       key: this.key(namespace, name),
       decide: (current) => {
         if (!current) throw notFound(this.gr(), name);
         const obj = structuredClone(current.object);
         obj.metadata.resourceVersion = current.rv.toString();
-        return decideUpdate(this.def, current, apply(obj), subresource);
+        return decideUpdate(this.def, current, apply(obj), subresource, record);
       },
     };
     return this.write(request, opts.dryRun);

@@ -67,6 +67,8 @@ export function decideUpdate(
   current: StoredObject,
   body: KubeObject,
   subresource: '' | 'status',
+  /** Records the write in managedFields (the field manager), on the object before strategy rules run. */
+  recordManagedFields?: (old: KubeObject, obj: KubeObject) => void,
 ): WriteDecision {
   const old = current.object;
   const name = old.metadata.name!;
@@ -79,6 +81,9 @@ export function decideUpdate(
     // A status write leaves everything else alone.
     obj = cloneObject(old);
     obj.status = cloneObject(body.status);
+    // managedFields follow the request (an apply computed them; an update's recorder starts from the live ones).
+    if (body.metadata.managedFields !== undefined) obj.metadata.managedFields = cloneObject(body.metadata.managedFields);
+    else delete obj.metadata.managedFields;
   } else {
     obj = cloneObject(body);
     if (def.subresources.includes('status')) obj.status = cloneObject(old.status);
@@ -90,6 +95,7 @@ export function decideUpdate(
   if (old.metadata.creationTimestamp) meta.creationTimestamp = old.metadata.creationTimestamp;
   if (old.metadata.deletionTimestamp) meta.deletionTimestamp = old.metadata.deletionTimestamp;
   if (old.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+  recordManagedFields?.(old, obj);
   if (subresource === '') def.strategy.prepareForUpdate?.(obj, old);
   if (!jsonEqual(specPart(obj), specPart(old))) meta.generation = (old.metadata.generation ?? 0) + 1;
 

@@ -50,30 +50,31 @@ export function patchMetaFor(target: PatchTarget): PatchMetaLookup | undefined {
   return SchemaPatchMeta.forDefinition(PATCH_META.definitions, name);
 }
 
-/** The patch media types a resource accepts, in upstream's order. Server-side apply is not served yet. */
+/**
+ * The patch media types a resource accepts, in upstream's order (apply-patch+cbor only comes with the
+ * CBORServingAndStorage feature gate, off in 1.33).
+ */
 export function acceptedPatchTypes(target: PatchTarget): string[] {
-  return patchMetaFor(target) ? [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH] : [JSON_PATCH, MERGE_PATCH];
+  return patchMetaFor(target) ? [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH] : [JSON_PATCH, MERGE_PATCH, APPLY_PATCH];
 }
 
-function unsupportedPatchType(accepted: string[], extra = ''): StatusError {
+function unsupportedPatchType(accepted: string[]): StatusError {
   return failureStatus({
     code: 415,
     reason: 'UnsupportedMediaType',
-    message: `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}${extra}`,
+    message: `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
   });
 }
 
 /**
  * The patch type of a Content-Type (parameters such as charset ignored, as upstream cuts at ';'), or
- * 415 UnsupportedMediaType listing the accepted types. Server-side apply answers 415 too, which kubectl
- * reports as "server-side apply not available on the server".
+ * 415 UnsupportedMediaType listing the accepted types.
  */
 export function patchTypeOf(contentType: string | undefined, target: PatchTarget): PatchType {
   let media = contentType ?? '';
   const semi = media.indexOf(';');
   if (semi > 0) media = media.slice(0, semi);
   const accepted = acceptedPatchTypes(target);
-  if (media === APPLY_PATCH) throw unsupportedPatchType(accepted, ' (server-side apply is not supported by this server yet)');
   if (!accepted.includes(media)) throw unsupportedPatchType(accepted);
   return TYPE_BY_MEDIA[media];
 }
@@ -82,6 +83,15 @@ export interface PatchOptions {
   dryRun: boolean;
   fieldManager: string;
   fieldValidation: '' | 'Ignore' | 'Warn' | 'Strict';
+  /** Apply only: take fields other managers own instead of failing with conflicts. */
+  force: boolean;
+}
+
+/** Go's strconv.ParseBool, which the query parameter conversion uses; undefined for anything else. */
+function parseBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
 }
 
 const FIELD_VALIDATION_VALUES = ['Ignore', 'Strict', 'Warn'];
@@ -103,7 +113,14 @@ export function parsePatchOptions(query: URLSearchParams, type: PatchType): Patc
     errs.push(notSupported('fieldValidation', fieldValidation, ['', ...FIELD_VALIDATION_VALUES]));
   }
   if (errs.length > 0) throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', errs);
-  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fieldValidation as PatchOptions['fieldValidation'] };
+  const forceText = query.get('force');
+  let force = false;
+  if (forceText !== null && forceText !== '') {
+    const parsed = parseBool(forceText);
+    if (parsed === undefined) throw badRequest(`strconv.ParseBool: parsing ${JSON.stringify(forceText)}: invalid syntax`);
+    force = parsed;
+  }
+  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fieldValidation as PatchOptions['fieldValidation'], force };
 }
 
 /** A patch body as decoded JSON, or the decoder's syntax error (Go's wording). */
@@ -187,7 +204,8 @@ export function applyPatch(type: PatchType, body: PatchBody, current: Record<str
       break;
     }
     case 'apply':
-      throw unsupportedPatchType(acceptedPatchTypes(target), ' (server-side apply is not supported by this server yet)');
+      // Server-side apply merges with the field manager: applyConfigOf, then machinery/apply.
+      throw plainServerError('apply patches are applied by the field manager');
   }
   if (!isJSONObject(patched)) {
     throw undecodable(patched, `couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonKind(patched)} into Go value of type ${TYPE_META_STRUCT}`);
@@ -198,4 +216,15 @@ export function applyPatch(type: PatchType, body: PatchBody, current: Record<str
   }
   if (meta === undefined || meta === null) patched.metadata = {};
   return patched;
+}
+
+/** An apply patch body (YAML or JSON) as the configuration object, or upstream's 400. */
+export function applyConfigOf(body: { value: unknown } | { error: string }): Record<string, unknown> {
+  if ('error' in body) throw badRequest(`error decoding YAML: ${body.error}`);
+  const value = body.value;
+  if (value === null) return {};
+  if (!isJSONObject(value)) {
+    throw badRequest(`error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${jsonKind(value)} into Go value of type map[string]interface {}`);
+  }
+  return value;
 }

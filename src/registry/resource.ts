@@ -58,6 +58,8 @@ export interface SpecialRequest {
   user?: RequestUser;
   dryRun: boolean;
   query: URLSearchParams;
+  /** The manager a write records in managedFields: ?fieldManager=, else the User-Agent's product. */
+  fieldManager?: string;
   /** The generic store of the resource itself (the parent, for a subresource). */
   store: GenericStore;
   /** The stores of the other resources, by "group/version/plural" (core: "/v1/pods"). */

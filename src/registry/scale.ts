@@ -50,7 +50,14 @@ function replicasOf(scale: KubeObject, name: string): number {
 }
 
 /** Writes spec.replicas of the object behind a Scale, honouring the Scale's resourceVersion if it has one. */
-async function updateReplicas(store: GenericStore, namespace: string, name: string, scale: KubeObject, dryRun: boolean): Promise<KubeObject> {
+async function updateReplicas(
+  store: GenericStore,
+  namespace: string,
+  name: string,
+  scale: KubeObject,
+  dryRun: boolean,
+  fieldManager: string | undefined,
+): Promise<KubeObject> {
   const replicas = replicasOf(scale, name);
   const wanted = scale.metadata?.resourceVersion;
   for (let attempt = 1; ; attempt++) {
@@ -61,7 +68,8 @@ async function updateReplicas(store: GenericStore, namespace: string, name: stri
     }
     obj.spec = { ...(isPlainObject(obj.spec) ? obj.spec : {}), replicas };
     try {
-      const result = await store.update(namespace, name, obj, { dryRun });
+      // Recorded as upstream's scale field manager does: the parent's entry with subresource "scale".
+      const result = await store.update(namespace, name, obj, { dryRun, fieldManager, managerSubresource: 'scale' });
       return result.object;
     } catch (err) {
       const retry = !wanted && attempt < MAX_RETRIES && err instanceof StatusError && err.status.reason === 'Conflict';
@@ -79,7 +87,7 @@ export const scaleHandler: SpecialHandler = {
       const found = await req.store.get(req.namespace, req.name);
       return { code: 200, body: scaleOf(found.object) };
     }
-    const updated = await updateReplicas(req.store, req.namespace, req.name, req.body!, req.dryRun);
+    const updated = await updateReplicas(req.store, req.namespace, req.name, req.body!, req.dryRun, req.fieldManager);
     return { code: 200, body: scaleOf(updated) };
   },
 };

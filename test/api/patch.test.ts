@@ -160,19 +160,11 @@ describe('PATCH content types', () => {
         metadata: {},
         status: 'Failure',
         message:
-          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json',
+          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml',
         reason: 'UnsupportedMediaType',
         code: 415,
       });
     }
-  });
-
-  test('server-side apply is 415, saying it is not supported', async () => {
-    await create(CM, configMap('ssa'));
-    const r = await request(f.base, 'PATCH', `${CM}/ssa?fieldManager=kubectl&force=false`, configMap('ssa', { a: '1' }), { 'Content-Type': 'application/apply-patch+yaml' });
-    expect(r.status).toBe(415);
-    expect(r.json.reason).toBe('UnsupportedMediaType');
-    expect(r.json.message).toContain('server-side apply is not supported');
   });
 
   test('a patch of a missing object is 404', async () => {
@@ -368,10 +360,13 @@ describe('kubectl 1.33', () => {
     expect(g.json.status.replicas).toBe(2);
   });
 
-  test('kubectl apply --server-side reports that the server lacks it', async () => {
+  test('kubectl apply --server-side updates an object another manager created', async () => {
     await create(CM, configMap('kssa'));
     const child = await kubectl(['apply', '--server-side', '--validate=false', '-f', '-'], JSON.stringify(configMap('kssa', { a: '1' })));
-    expect(child.code).not.toBe(0);
-    expect(child.stderr.toLowerCase()).toContain('server-side apply not available on the server');
+    expect(child.stderr).toBe('');
+    expect(child.code).toBe(0);
+    const g = await request(f.base, 'GET', `${CM}/kssa`);
+    expect(g.json.data).toEqual({ a: '1' });
+    expect(g.json.metadata.managedFields.map((e: { manager: string; operation: string }) => `${e.manager}/${e.operation}`)).toContain('kubectl/Apply');
   });
 });

@@ -329,6 +329,58 @@ describe.each(BINARIES.map((b) => [b.minor, b] as const))('kubectl %s', (minor, 
     expect(changed.stdout).toMatch(/^\+\s+- image: nginx:1\.27$/m);
   });
 
+  // ---- server-side apply -------------------------------------------------------------------------
+
+  test('apply --server-side: create, update, and managedFields in get --show-managed-fields', async () => {
+    const p = file('ssa.yaml', deploymentYaml('ssa', 'nginx:1.25'));
+    expect((await k(['apply', '--server-side', '-f', p])).trim()).toBe('deployment.apps/ssa serverside-applied');
+    fs.writeFileSync(p, deploymentYaml('ssa', 'nginx:1.26'));
+    expect((await k(['apply', '--server-side', '-f', p])).trim()).toBe('deployment.apps/ssa serverside-applied');
+    const d = await getJson(['deployment', 'ssa']);
+    expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.26');
+    const yaml = await k(['get', 'deployment', 'ssa', '-o', 'yaml', '--show-managed-fields']);
+    expect(yaml).toMatch(/managedFields:\n\s+- apiVersion: apps\/v1\n\s+fieldsType: FieldsV1\n\s+fieldsV1:\n/);
+    expect(yaml).toMatch(/manager: kubectl\n\s+operation: Apply\n/);
+    expect(yaml).toContain('k:{"name":"web"}:');
+    expect(await k(['get', 'deployment', 'ssa', '-o', 'yaml'])).not.toContain('managedFields');
+  });
+
+  test('apply --server-side: a conflict between field managers, then --force-conflicts', async () => {
+    const other = file('ssa-other.yaml', deploymentYaml('ssa', 'nginx:1.26').replace('replicas: 1', 'replicas: 3'));
+    const args = ['-n', ns, 'apply', '--server-side', '--field-manager=other', '-f', other];
+    const conflict = await run(args);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas');
+    expect((await getJson(['deployment', 'ssa'])).spec.replicas).toBe(1);
+    expect(ok(await run([...args, '--force-conflicts']), args).trim()).toBe('deployment.apps/ssa serverside-applied');
+    // kubectl get hides managedFields; read them straight from the server.
+    const d = (await request(f.base, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/ssa`)).json;
+    expect(d.spec.replicas).toBe(3);
+    const owners = (d.metadata.managedFields as { manager: string; fieldsV1: { 'f:spec'?: Record<string, unknown> } }[])
+      .filter((e) => e.fieldsV1['f:spec']?.['f:replicas'] !== undefined)
+      .map((e) => e.manager);
+    expect(owners).toEqual(['other']);
+  });
+
+  test('apply (client-side), then apply --server-side takes over without conflicts', async () => {
+    const p = file('csa.yaml', deploymentYaml('csa', 'nginx:1.25'));
+    expect((await k(['apply', '-f', p])).trim()).toBe('deployment.apps/csa created');
+    const before = (await request(f.base, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/csa`)).json;
+    expect(before.metadata.managedFields.map((e: { manager: string }) => e.manager)).toEqual(['kubectl-client-side-apply']);
+    fs.writeFileSync(p, deploymentYaml('csa', 'nginx:1.26').replace('replicas: 1', 'replicas: 2'));
+    expect((await k(['apply', '--server-side', '-f', p])).trim()).toBe('deployment.apps/csa serverside-applied');
+    const d = (await request(f.base, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/csa`)).json;
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.26');
+    const managers = d.metadata.managedFields.map((e: { manager: string; operation: string }) => `${e.manager}/${e.operation}`);
+    // kubectl moves client-side apply's fields to its server-side manager, and the annotation to a manager
+    // of its own (csaupgrade), as against kube-apiserver; the server keeps the annotation up to date.
+    expect(managers).toEqual(['kubectl-last-applied/Apply', 'kubectl/Apply']);
+    const lastApplied = JSON.parse(d.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
+    expect(lastApplied.spec.replicas).toBe(2);
+    expect(lastApplied.spec.template.spec.containers[0].image).toBe('nginx:1.26');
+  });
+
   test('replace, and a stale resourceVersion is a Conflict', async () => {
     const cm = await getJson(['configmap', 'multi-a']);
     const stale = JSON.parse(JSON.stringify(cm));
