@@ -133,18 +133,21 @@ export class Quantity {
   readonly format: QuantityFormat;
   /** The input spelling upstream keeps when it is already canonical (its `s` field). */
   private readonly spelled: string | undefined;
+  /** Whether upstream holds this value as an int64Amount (its parser's fast path) rather than an inf.Dec. */
+  private readonly int64Amount: boolean;
 
-  constructor(unscaled: bigint, exponent: number, format: QuantityFormat, spelled?: string) {
+  constructor(unscaled: bigint, exponent: number, format: QuantityFormat, spelled?: string, int64Amount = false) {
     this.unscaled = unscaled;
-    this.exponent = unscaled === 0n ? 0 : exponent;
+    this.exponent = unscaled === 0n && !int64Amount ? 0 : exponent;
     this.format = format;
     this.spelled = spelled;
+    this.int64Amount = int64Amount;
   }
 
   /** resource.ParseQuantity: throws QuantityError with upstream's message. */
   static parse(str: string): Quantity {
     if (str.length === 0) throw new QuantityError(ERR_FORMAT_WRONG);
-    if (str === '0') return new Quantity(0n, 0, 'DecimalSI', str);
+    if (str === '0') return new Quantity(0n, 0, 'DecimalSI', str, true);
     const { positive, value, num, denom, suffix } = scan(str);
     const kind = interpret(suffix);
     if (!kind) throw new QuantityError(ERR_SUFFIX);
@@ -175,7 +178,7 @@ export class Quantity {
             base === 2
               ? exponent % 10 === 0 && (v & 7n) !== 0n
               : scale % 3 === 0 && !shifted.endsWith('000') && shifted[0] !== '0';
-          return new Quantity(result, scale, format, canonical ? str : undefined);
+          return new Quantity(result, scale, format, canonical ? str : undefined, true);
         }
       }
     }
@@ -281,6 +284,16 @@ export class Quantity {
     if (format === 'DecimalExponent') return exponent === 0 ? `${amount}` : `${amount}e${exponent}`;
     // Upstream has no DecimalSI suffix beyond E (10^18) or below n; it then prints the digits alone.
     return `${amount}${DECIMAL_BY_EXPONENT.get(exponent) ?? ''}`;
+  }
+
+  /**
+   * Go's %#v of the parsed resource.Quantity, which some upstream validation messages print. A value upstream
+   * holds as an inf.Dec prints a heap address there; a fixed stand-in is printed instead.
+   */
+  goString(): string {
+    const i = this.int64Amount ? `value:${this.unscaled}, scale:${this.exponent}` : 'value:0, scale:0';
+    const d = this.int64Amount ? '(*inf.Dec)(nil)' : '(*inf.Dec)(0xc000000000)';
+    return `resource.Quantity{i:resource.int64Amount{${i}}, d:resource.infDecAmount{Dec:${d}}, s:"${this.spelled ?? ''}", Format:"${this.format}"}`;
   }
 
   toJSON(): string {

@@ -4,6 +4,7 @@ import { namespaceStrategy } from './core/namespaces.js';
 import { bindingHandler, evictionHandler } from './core/pods.js';
 import { podStrategy } from './core/pod-strategy.js';
 import { secretStrategy } from './core/secrets.js';
+import { resourceQuotaStrategy } from './core/resourcequotas.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
 import { cronJobStrategy, jobStrategy } from './batch/jobs.js';
@@ -89,6 +90,7 @@ const CATEGORIES: Record<string, string[]> = {
 const STRATEGIES: Record<string, Strategy> = {
   namespaces: namespaceStrategy,
   pods: podStrategy,
+  resourcequotas: resourceQuotaStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,
