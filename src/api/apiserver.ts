@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { StatusError } from '../machinery/status.js';
 import { Catalog } from '../registry/catalog.js';
 import { GenericStore } from '../registry/generic-store.js';
+import { ConvertedStore } from '../registry/converted-store.js';
+import { CONVERSIONS } from '../registry/conversion.js';
 import { startCompactor } from '../storage/compactor.js';
 import { openDatabase } from '../storage/database.js';
 import type { Database } from '../storage/database.js';
@@ -122,7 +124,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   batcher.onBatchError = () => metrics.observeCommitError();
   const inFlight = new InFlightRequests(classify);
   const stores = new Map<string, GenericStore>();
-  for (const def of catalog.resources) stores.set(`${def.group}/${def.version}/${def.plural}`, new GenericStore(def, { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange }));
+  const deps = { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange };
+  const key = (def: { group: string; version: string; plural: string }) => `${def.group}/${def.version}/${def.plural}`;
+  for (const def of catalog.resources) if (!CONVERSIONS[key(def)]) stores.set(key(def), new GenericStore(def, deps));
+  // Versions stored as another: served through the storage version's store with conversion.
+  for (const def of catalog.resources) {
+    const conversion = CONVERSIONS[key(def)];
+    if (conversion) stores.set(key(def), new ConvertedStore(def, deps, stores.get(conversion.storage)!, conversion));
+  }
   const namespaces = stores.get('/v1/namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
     await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch((err: unknown) => {
