@@ -20,7 +20,12 @@ import { InFlightRequests, shutdownGracefully } from './graceful-shutdown.js';
 import { ApiServerMetrics } from './metrics.js';
 import { requestClassifier } from './request-labels.js';
 import { requestLogObserver } from './request-log.js';
-import { createAuthenticator } from './authn/authenticator.js';
+import { bearerToken, createAuthenticator, withAuthenticatedGroup } from './authn/authenticator.js';
+import type { AuthenticatorOptions } from './authn/authenticator.js';
+import { serviceAccountAuthenticator } from './authn/service-account.js';
+import type { TokenAuthenticator } from './authn/service-account.js';
+import { serviceAccountTokens } from './authn/service-account-config.js';
+import type { ServiceAccountOptions } from './authn/service-account-config.js';
 import { buildHttpApp, INSECURE_ADMIN } from './http-app.js';
 import type { Authenticator } from './http-app.js';
 
@@ -44,6 +49,13 @@ export interface ApiServerOptions {
    * anonymous (src/api/authn); without `tls`: every request is an administrator (`--insecure`).
    */
   authenticate?: Authenticator;
+  /**
+   * How requests authenticate with `tls` (client certificates, token file), when `authenticate` is not
+   * given; service account tokens are always accepted in addition.
+   */
+  authentication?: Omit<AuthenticatorOptions, 'serviceAccounts'>;
+  /** Service account token keys and issuers (kube-apiserver's --service-account-* flags). */
+  serviceAccounts?: ServiceAccountOptions;
   /** --service-cluster-ip-range, validated by the command line: where Services get their cluster IPs (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
   /**
@@ -94,6 +106,19 @@ async function waitForDatabase(database: Database, logger: Logger, timeoutMs = 6
   }
 }
 
+/**
+ * --insecure: every request is an administrator, except one carrying a valid service account token, which
+ * acts as that service account (so in-cluster clients see who they are in tests too).
+ */
+function insecure(serviceAccounts: TokenAuthenticator): Authenticator {
+  return async (req) => {
+    const token = bearerToken(req);
+    const result = token === undefined ? undefined : await serviceAccounts(token);
+    if (result && 'user' in result) return withAuthenticatedGroup(result.user);
+    return INSECURE_ADMIN(req);
+  };
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const { logger } = opts;
   const database = openDatabase({ url: opts.databaseUrl });
@@ -132,6 +157,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const conversion = CONVERSIONS[key(def)];
     if (conversion) stores.set(key(def), new ConvertedStore(def, deps, stores.get(conversion.storage)!, conversion));
   }
+  const saTokens = serviceAccountTokens(opts.serviceAccounts);
+  if (saTokens.ephemeral) logger.warn('no --service-account-signing-key-file: service account tokens are signed with a key made for this process only');
+  const saAuthenticator = serviceAccountAuthenticator(saTokens.tokens, stores);
   const namespaces = stores.get('/v1/namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
     await namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch((err: unknown) => {
@@ -159,7 +187,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     stores,
     liveness: checks,
     readiness,
-    authenticate: opts.authenticate ?? (opts.tls ? createAuthenticator({ clientCertificates: opts.tls.clientCA !== undefined }) : INSECURE_ADMIN),
+    authenticate:
+      opts.authenticate ??
+      (opts.tls
+        ? createAuthenticator({ ...(opts.authentication ?? { clientCertificates: opts.tls.clientCA !== undefined }), serviceAccounts: saAuthenticator })
+        : insecure(saAuthenticator)),
+    serviceAccountTokens: saTokens.tokens,
     observers: [
       inFlight.observer,
       metrics.observer,

@@ -11,6 +11,7 @@ import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetS
 import { cronJobStrategy, jobStrategy } from './batch/jobs.js';
 import { componentStatusHandler } from './core/componentstatuses.js';
 import { scaleHandler } from './scale.js';
+import { tokenRequestHandler } from './serviceaccounts/token-request.js';
 import { selfSubjectReviewHandler } from './authentication/selfsubjectreviews.js';
 import {
   localSubjectAccessReviewHandler,
@@ -117,6 +118,7 @@ const HANDLERS: Record<string, SpecialHandler> = {
 /** Code answering subresources other than status, by "plural.group" and subresource. */
 const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
   pods: { binding: bindingHandler, eviction: evictionHandler },
+  serviceaccounts: { token: tokenRequestHandler },
   replicationcontrollers: { scale: scaleHandler },
   'deployments.apps': { scale: scaleHandler },
   'replicasets.apps': { scale: scaleHandler },
