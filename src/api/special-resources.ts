@@ -89,12 +89,18 @@ export async function serveSpecial(
   if (!handler || !handler.verbs.includes(info.verb)) throw notSupportedYet(def.group, resource, info.verb);
 
   let body: KubeObject | undefined;
-  if (info.verb === 'create' || info.verb === 'update') {
+  if ((info.verb === 'create' || info.verb === 'update') && !handler.connect) {
     body = handler.checksBodyTarget
       ? await readTypedBody(req, kind, undefined, undefined)
       : await readTypedBody(req, kind, info.name || undefined, info.namespace || undefined);
   }
   const out = await handler.handle({ ...base, verb: info.verb, body });
+  if (out.contentType !== undefined) {
+    res.statusCode = out.code;
+    res.setHeader('Content-Type', out.contentType);
+    res.end(typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
+    return;
+  }
   sendJson(res, out.code, typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
 }
 

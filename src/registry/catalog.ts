@@ -12,6 +12,7 @@ import { cronJobStrategy, jobStrategy } from './batch/jobs.js';
 import { componentStatusHandler } from './core/componentstatuses.js';
 import { scaleHandler } from './scale.js';
 import { tokenRequestHandler } from './serviceaccounts/token-request.js';
+import { nodeProxyHandler, podLogHandler, podProxyHandler, podStreamHandler, serviceProxyHandler } from './core/node-agent.js';
 import { selfSubjectReviewHandler } from './authentication/selfsubjectreviews.js';
 import {
   localSubjectAccessReviewHandler,
@@ -117,7 +118,17 @@ const HANDLERS: Record<string, SpecialHandler> = {
 
 /** Code answering subresources other than status, by "plural.group" and subresource. */
 const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
-  pods: { binding: bindingHandler, eviction: evictionHandler },
+  pods: {
+    binding: bindingHandler,
+    eviction: evictionHandler,
+    log: podLogHandler,
+    exec: podStreamHandler(['create', 'get'], true),
+    attach: podStreamHandler(['create', 'get'], true),
+    portforward: podStreamHandler(['create', 'get'], false),
+    proxy: podProxyHandler,
+  },
+  nodes: { proxy: nodeProxyHandler },
+  services: { proxy: serviceProxyHandler },
   serviceaccounts: { token: tokenRequestHandler },
   replicationcontrollers: { scale: scaleHandler },
   'deployments.apps': { scale: scaleHandler },

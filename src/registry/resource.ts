@@ -71,6 +71,8 @@ export interface SpecialRequest {
 export interface SpecialResponse {
   code: number;
   body: unknown;
+  /** Sent as is with this type when given (a log stream is text/plain). */
+  contentType?: string;
 }
 
 /**
@@ -83,6 +85,8 @@ export interface SpecialHandler {
   bodyKind?: { group: string; version: string; kind: string };
   /** The handler checks the body's name and namespace against the URL itself (with its own messages). */
   checksBodyTarget?: boolean;
+  /** A connection (logs, exec, proxy): no object body is read, whatever the verb. */
+  connect?: boolean;
   handle(req: SpecialRequest): Promise<SpecialResponse>;
 }
 
