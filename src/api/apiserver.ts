@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { StatusError } from '../machinery/status.js';
 import { Catalog } from '../registry/catalog.js';
 import { GenericStore } from '../registry/generic-store.js';
+import { ConvertedStore } from '../registry/converted-store.js';
+import { CONVERSIONS } from '../registry/conversion.js';
 import { startCompactor } from '../storage/compactor.js';
 import { openDatabase } from '../storage/database.js';
 import type { Database } from '../storage/database.js';
@@ -18,7 +20,12 @@ import { InFlightRequests, shutdownGracefully } from './graceful-shutdown.js';
 import { ApiServerMetrics } from './metrics.js';
 import { requestClassifier } from './request-labels.js';
 import { requestLogObserver } from './request-log.js';
-import { createAuthenticator } from './authn/authenticator.js';
+import { bearerToken, createAuthenticator, withAuthenticatedGroup } from './authn/authenticator.js';
+import type { AuthenticatorOptions } from './authn/authenticator.js';
+import { serviceAccountAuthenticator } from './authn/service-account.js';
+import type { TokenAuthenticator } from './authn/service-account.js';
+import { serviceAccountTokens } from './authn/service-account-config.js';
+import type { ServiceAccountOptions } from './authn/service-account-config.js';
 import { buildHttpApp, INSECURE_ADMIN } from './http-app.js';
 import type { Authenticator } from './http-app.js';
 
@@ -42,6 +49,13 @@ export interface ApiServerOptions {
    * anonymous (src/api/authn); without `tls`: every request is an administrator (`--insecure`).
    */
   authenticate?: Authenticator;
+  /**
+   * How requests authenticate with `tls` (client certificates, token file), when `authenticate` is not
+   * given; service account tokens are always accepted in addition.
+   */
+  authentication?: Omit<AuthenticatorOptions, 'serviceAccounts'>;
+  /** Service account token keys and issuers (kube-apiserver's --service-account-* flags). */
+  serviceAccounts?: ServiceAccountOptions;
   /** --service-cluster-ip-range, validated by the command line: where Services get their cluster IPs (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
   /**
@@ -92,6 +106,19 @@ async function waitForDatabase(database: Database, logger: Logger, timeoutMs = 6
   }
 }
 
+/**
+ * --insecure: every request is an administrator, except one carrying a valid service account token, which
+ * acts as that service account (so in-cluster clients see who they are in tests too).
+ */
+function insecure(serviceAccounts: TokenAuthenticator): Authenticator {
+  return async (req) => {
+    const token = bearerToken(req);
+    const result = token === undefined ? undefined : await serviceAccounts(token);
+    if (result && 'user' in result) return withAuthenticatedGroup(result.user);
+    return INSECURE_ADMIN(req);
+  };
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const { logger } = opts;
   const database = openDatabase({ url: opts.databaseUrl });
@@ -122,7 +149,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   batcher.onBatchError = () => metrics.observeCommitError();
   const inFlight = new InFlightRequests(classify);
   const stores = new Map<string, GenericStore>();
-  for (const def of catalog.resources) stores.set(`${def.group}/${def.version}/${def.plural}`, new GenericStore(def, { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange }));
+  const deps = { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange };
+  const key = (def: { group: string; version: string; plural: string }) => `${def.group}/${def.version}/${def.plural}`;
+  for (const def of catalog.resources) if (!CONVERSIONS[key(def)]) stores.set(key(def), new GenericStore(def, deps));
+  // Versions stored as another: served through the storage version's store with conversion.
+  for (const def of catalog.resources) {
+    const conversion = CONVERSIONS[key(def)];
+    if (conversion) stores.set(key(def), new ConvertedStore(def, deps, stores.get(conversion.storage)!, conversion));
+  }
+  const saTokens = serviceAccountTokens(opts.serviceAccounts);
+  if (saTokens.ephemeral) logger.warn('no --service-account-signing-key-file: service account tokens are signed with a key made for this process only');
+  const saAuthenticator = serviceAccountAuthenticator(saTokens.tokens, stores);
   const namespaces = stores.get('/v1/namespaces')!;
   for (const name of SYSTEM_NAMESPACES) {
     // Recorded as kube-apiserver's own loopback client records them.
@@ -151,7 +188,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     stores,
     liveness: checks,
     readiness,
-    authenticate: opts.authenticate ?? (opts.tls ? createAuthenticator({ clientCertificates: opts.tls.clientCA !== undefined }) : INSECURE_ADMIN),
+    authenticate:
+      opts.authenticate ??
+      (opts.tls
+        ? createAuthenticator({ ...(opts.authentication ?? { clientCertificates: opts.tls.clientCA !== undefined }), serviceAccounts: saAuthenticator })
+        : insecure(saAuthenticator)),
+    serviceAccountTokens: saTokens.tokens,
     observers: [
       inFlight.observer,
       metrics.observer,

@@ -77,6 +77,14 @@ export class Discovery {
       }
       return true;
     }
+    const single = /^\/apis\/([^/]+)$/.exec(path);
+    if (single) {
+      // The APIGroup document of one group (kubectl rarely asks; client-go's legacy discovery may).
+      const group = this.legacyGroups().find((g) => g.name === single[1]);
+      if (!group) return false;
+      sendJson(res, 200, this.cached(`group:${group.name}`, () => JSON.stringify({ kind: 'APIGroup', apiVersion: 'v1', ...group })).body);
+      return true;
+    }
     const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (!m) return false;
     const group = m[1] ? '' : m[2];

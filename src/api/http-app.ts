@@ -3,6 +3,7 @@ import express from 'express';
 import { unauthorized } from '../machinery/status.js';
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
+import type { ServiceAccountTokens } from '../registry/serviceaccounts/token-issuer.js';
 import { Discovery } from './discovery.js';
 import { serveHealth, sendVersion } from './non-resource.js';
 import { isOpenApiPath, serveOpenApi } from './openapi.js';
@@ -17,6 +18,7 @@ export interface UserInfo {
   username: string;
   uid?: string;
   groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 /** Decides who sent a request; undefined means it carried no credentials we accept. */
@@ -54,6 +56,8 @@ export interface HttpAppOptions {
   observers?: RequestObserver[];
   /** Answers GET /metrics (Prometheus text) for authenticated users. */
   metrics?: (res: ServerResponse) => Promise<void>;
+  /** Issues service account tokens (serviceaccounts/<name>/token). */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 /** Acts as an administrator for every request: `--insecure` on loopback only. */
@@ -64,7 +68,7 @@ export const INSECURE_ADMIN: Authenticator = () => ({ username: 'system:admin', 
  * (health, version, OpenAPI, discovery) and the resource handler.
  */
 export function buildHttpApp(opts: HttpAppOptions): express.Express {
-  const resources = new ResourceHandler(opts.catalog, opts.stores);
+  const resources = new ResourceHandler(opts.catalog, opts.stores, opts.serviceAccountTokens);
   const discovery = new Discovery(opts.catalog);
   const app = express();
   app.disable('x-powered-by');

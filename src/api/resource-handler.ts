@@ -3,6 +3,7 @@ import type { KubeObject } from '../machinery/object.js';
 import { badRequest, methodNotSupported, routeMethodNotAllowed, routeNotFound, toStatus } from '../machinery/status.js';
 import type { Catalog } from '../registry/catalog.js';
 import type { GenericStore } from '../registry/generic-store.js';
+import type { ServiceAccountTokens } from '../registry/serviceaccounts/token-issuer.js';
 import { apiVersionOf } from '../registry/resource.js';
 import { checkObjectTarget, decodeObject, parseYAMLBody, readBody } from './body.js';
 import { applyPatch as applyConfiguration, managerFromUserAgent } from '../machinery/apply/index.js';
@@ -71,6 +72,7 @@ export class ResourceHandler {
   constructor(
     private readonly catalog: Catalog,
     private readonly stores: Map<string, GenericStore>,
+    private readonly serviceAccountTokens?: ServiceAccountTokens,
   ) {}
 
   /** Returns false when the path is not a resource path (the caller serves it otherwise). */
@@ -94,7 +96,7 @@ export class ResourceHandler {
     // (For namespaces/<name> the request info names the namespace itself, as upstream's does.)
     if (info.namespace && !def.namespaced && !(def.group === '' && def.plural === 'namespaces')) throw routeNotFound();
     // Kinds that are not stored, and subresources other than status, have their own code (or a clear Status).
-    if (!servedByGenericStore(def, info)) return serveSpecial(req, res, url, info, def, this.stores);
+    if (!servedByGenericStore(def, info)) return serveSpecial(req, res, url, info, def, this.stores, this.serviceAccountTokens);
     if (info.subresource && !def.subresources.includes(info.subresource)) throw routeNotFound();
     const gr = { group: def.group, resource: def.plural };
     if (!def.verbs.includes(info.verb) && !info.subresource) throw methodNotSupported(gr, info.verb);

@@ -8,6 +8,7 @@ import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/resource.js';
 import type { RequestUser, ResourceDefinition, SpecialHandler, SpecialRequest } from '../registry/resource.js';
 import { notSupportedYet } from '../registry/special.js';
+import type { ServiceAccountTokens } from '../registry/serviceaccounts/token-issuer.js';
 import { checkObjectTarget, decodeObject, readBody } from './body.js';
 import type { RequestInfo } from './request-info.js';
 import { sendJson } from './respond.js';
@@ -47,6 +48,7 @@ export async function serveSpecial(
   info: RequestInfo,
   def: ResourceDefinition,
   stores: Map<string, GenericStore>,
+  serviceAccountTokens?: ServiceAccountTokens,
 ): Promise<void> {
   const store = stores.get(`${def.group}/${def.version}/${def.plural}`)!;
   const sub = info.subresource;
@@ -81,6 +83,7 @@ export async function serveSpecial(
     fieldManager: url.searchParams.get('fieldManager') || managerFromUserAgent(req.headers['user-agent']),
     store,
     stores,
+    serviceAccountTokens,
   };
   if (handler && info.verb === 'patch' && !handler.verbs.includes('patch') && handler.verbs.includes('get') && handler.verbs.includes('update')) {
     return patchThroughHandler(req, res, handler, base, kind);
@@ -88,10 +91,18 @@ export async function serveSpecial(
   if (!handler || !handler.verbs.includes(info.verb)) throw notSupportedYet(def.group, resource, info.verb);
 
   let body: KubeObject | undefined;
-  if (info.verb === 'create' || info.verb === 'update') {
-    body = await readTypedBody(req, kind, info.name || undefined, info.namespace || undefined);
+  if ((info.verb === 'create' || info.verb === 'update') && !handler.connect) {
+    body = handler.checksBodyTarget
+      ? await readTypedBody(req, kind, undefined, undefined)
+      : await readTypedBody(req, kind, info.name || undefined, info.namespace || undefined);
   }
   const out = await handler.handle({ ...base, verb: info.verb, body });
+  if (out.contentType !== undefined) {
+    res.statusCode = out.code;
+    res.setHeader('Content-Type', out.contentType);
+    res.end(typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
+    return;
+  }
   sendJson(res, out.code, typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
 }
 

@@ -22,7 +22,7 @@ export interface ApiServerFlags extends ServingFlags {
 /** `pgkube apiserver`: serves until SIGTERM or SIGINT, then shuts down cleanly. */
 export async function runApiServer(flags: ApiServerFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, worker: workerId() });
-  const { tls, authenticate } = servingFromFlags(flags, logger);
+  const { tls, authentication, serviceAccounts } = servingFromFlags(flags, logger);
   if (isPrimaryOf(flags.workers)) return runPrimary(flags.workers, logger);
   const server = await startApiServer({
     databaseUrl: flags.databaseUrl,
@@ -32,7 +32,8 @@ export async function runApiServer(flags: ApiServerFlags): Promise<void> {
     compactionIntervalSeconds: flags.compactionInterval,
     watchCacheSize: flags.watchCacheSize,
     tls,
-    authenticate,
+    authentication,
+    serviceAccounts,
     serviceClusterIPRange: flags.serviceClusterIpRange,
     shutdownDelaySeconds: flags.shutdownDelayDuration,
     worker: workerServerOptions(),

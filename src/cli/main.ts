@@ -25,6 +25,22 @@ function duration(value: string): number {
 }
 
 /** --tls-san a --tls-san b,c (and PGKUBE_TLS_SAN=a,b): all of them. */
+/** A repeatable flag: every value given. */
+function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A comma-separated list flag (repeatable too). */
+function commaList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+function boolean(value: string): boolean {
+  if (/^(true|1|t)$/i.test(value)) return true;
+  if (/^(false|0|f)$/i.test(value)) return false;
+  throw new InvalidArgumentError('must be true or false');
+}
+
 function sanList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
@@ -42,6 +58,12 @@ program
   .addOption(new Option('--tls-private-key-file <file>', 'private key of the serving certificate (PEM)').env('PGKUBE_TLS_PRIVATE_KEY_FILE'))
   .addOption(new Option('--client-ca-file <file>', 'CA bundle (PEM): client certificates it signed authenticate as CN (user) and O (groups)').env('PGKUBE_CLIENT_CA_FILE'))
   .addOption(new Option('--token-auth-file <file>', 'static bearer tokens, CSV lines token,user,uid,"group1,group2"').env('PGKUBE_TOKEN_AUTH_FILE'))
+  .addOption(new Option('--service-account-signing-key-file <file>', 'private key (PEM) service account tokens are signed with (default: one made for this process)').env('PGKUBE_SERVICE_ACCOUNT_SIGNING_KEY_FILE'))
+  .addOption(new Option('--service-account-key-file <file>', 'public or private key(s) (PEM) service account tokens are verified with (repeatable)').env('PGKUBE_SERVICE_ACCOUNT_KEY_FILE').argParser(repeatable))
+  .addOption(new Option('--service-account-issuer <url>', 'issuer of service account tokens; the first issues, all are accepted (repeatable; default https://kubernetes.default.svc.cluster.local)').env('PGKUBE_SERVICE_ACCOUNT_ISSUER').argParser(repeatable))
+  .addOption(new Option('--api-audiences <list>', 'audiences of the API (comma-separated; default: the issuers)').env('PGKUBE_API_AUDIENCES').argParser(commaList))
+  .addOption(new Option('--service-account-max-token-expiration <duration>', 'longest validity a TokenRequest gets (e.g. 24h; default: no limit)').env('PGKUBE_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION').argParser(duration))
+  .addOption(new Option('--service-account-extend-token-expiration <bool>', "extend pod-bound tokens asked for 3607 s to a year (kubelet's)").env('PGKUBE_SERVICE_ACCOUNT_EXTEND_TOKEN_EXPIRATION').argParser(boolean).default(true))
   .addOption(new Option('--service-cluster-ip-range <cidrs>', 'IP range(s) for Service cluster IPs (one per family, comma-separated)').env('PGKUBE_SERVICE_CLUSTER_IP_RANGE').default('10.96.0.0/12'))
   .addOption(new Option('--compaction-window <seconds>', 'history kept for watches and paged lists').env('PGKUBE_COMPACTION_WINDOW').argParser(integer).default(300))
   .addOption(new Option('--compaction-interval <seconds>', 'how often history is compacted').env('PGKUBE_COMPACTION_INTERVAL').argParser(integer).default(60))

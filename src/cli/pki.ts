@@ -1,4 +1,4 @@
-import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -37,6 +37,8 @@ export interface ClusterPki {
   ca: CertificateAuthority;
   serving: KeyPair;
   admin: KeyPair;
+  /** The service account token signing key (sa.key, PKCS#8) and its public half (sa.pub), as kubeadm names them. */
+  serviceAccount: { key: string; pub: string };
   /** Which files were written this time (empty when everything was reused). */
   written: string[];
 }
@@ -185,6 +187,32 @@ export function writeFileAtomic(file: string, content: string, mode: number): vo
   renameSync(tmp, file);
 }
 
+/** sa.key and sa.pub: an RSA 2048 key, as kubeadm makes, kept across restarts so tokens stay valid. */
+function ensureServiceAccountKey(dir: string, written: string[]): { key: string; pub: string } {
+  const keyFile = path.join(dir, 'sa.key');
+  const pubFile = path.join(dir, 'sa.pub');
+  if (existsSync(keyFile)) {
+    try {
+      const key = readFileSync(keyFile, 'utf8');
+      const pub = createPublicKey(createPrivateKey(key)).export({ type: 'spki', format: 'pem' }).toString();
+      if (!existsSync(pubFile) || readFileSync(pubFile, 'utf8') !== pub) {
+        writeFileAtomic(pubFile, pub, 0o644);
+        written.push('sa.pub');
+      }
+      return { key, pub };
+    } catch {
+      // unreadable: make a new one below
+    }
+  }
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pub = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  writeFileAtomic(keyFile, key, 0o600);
+  writeFileAtomic(pubFile, pub, 0o644);
+  written.push('sa.key', 'sa.pub');
+  return { key, pub };
+}
+
 function writePair(dir: string, name: string, pair: KeyPair, written: string[]): void {
   writeFileAtomic(path.join(dir, `${name}.key`), pair.key, 0o600);
   writeFileAtomic(path.join(dir, `${name}.crt`), pair.cert, 0o644);
@@ -241,5 +269,5 @@ export async function ensureClusterPki(dir: string, sans: { dns: string[]; ips: 
     admin = await issueCertificate(ca, { commonName: ADMIN_USER, organizations: [ADMIN_GROUP], usage: 'client' });
     writePair(dir, 'admin', admin, written);
   }
-  return { dir, ca, serving: serving!, admin: admin!, written };
+  return { dir, ca, serving: serving!, admin: admin!, serviceAccount: ensureServiceAccountKey(dir, written), written };
 }

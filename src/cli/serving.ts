@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { createAuthenticator } from '../api/authn/authenticator.js';
+import type { AuthenticatorOptions } from '../api/authn/authenticator.js';
+import type { ServiceAccountOptions } from '../api/authn/service-account-config.js';
 import { TokenFile } from '../api/authn/token-file.js';
-import type { Authenticator } from '../api/http-app.js';
 
 /** The serving and authentication flags of `pgkube apiserver`, as kube-apiserver names them. */
 export interface ServingFlags {
@@ -14,11 +14,30 @@ export interface ServingFlags {
   clientCaFile?: string;
   tokenAuthFile?: string;
   serviceClusterIpRange: string;
+  serviceAccountKeyFile?: string[];
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountIssuer?: string[];
+  apiAudiences?: string[];
+  serviceAccountMaxTokenExpiration?: number;
+  serviceAccountExtendTokenExpiration?: boolean;
 }
 
 export interface Serving {
   tls?: { cert: string; key: string; clientCA?: string };
-  authenticate?: Authenticator;
+  authentication?: Omit<AuthenticatorOptions, 'serviceAccounts'>;
+  serviceAccounts: ServiceAccountOptions;
+}
+
+/** The --service-account-* flags, files read. */
+export function serviceAccountsFromFlags(flags: ServingFlags): ServiceAccountOptions {
+  return {
+    signingKey: flags.serviceAccountSigningKeyFile ? readPem(flags.serviceAccountSigningKeyFile, '--service-account-signing-key-file') : undefined,
+    keys: (flags.serviceAccountKeyFile ?? []).map((f) => readPem(f, '--service-account-key-file')),
+    issuers: flags.serviceAccountIssuer,
+    audiences: flags.apiAudiences,
+    maxExpirationSeconds: flags.serviceAccountMaxTokenExpiration,
+    extendExpiration: flags.serviceAccountExtendTokenExpiration,
+  };
 }
 
 function isLoopback(address: string): boolean {
@@ -73,7 +92,7 @@ export function servingFromFlags(flags: ServingFlags, logger: Logger): Serving {
   if (flags.insecure) {
     if (tlsFlags.length > 0) throw new Error(`--insecure serves plain HTTP without authentication; it cannot be combined with ${tlsFlags.join(', ')}`);
     if (!isLoopback(flags.bindAddress)) throw new Error(`--insecure serves only on a loopback address, not ${flags.bindAddress}`);
-    return {};
+    return { serviceAccounts: serviceAccountsFromFlags(flags) };
   }
   if (!flags.tlsCertFile || !flags.tlsPrivateKeyFile) {
     throw new Error(
@@ -92,10 +111,10 @@ export function servingFromFlags(flags: ServingFlags, logger: Logger): Serving {
     for (const warning of tokens.warnings) logger.warn(warning);
   }
   if (!flags.clientCaFile && !tokens) logger.warn('neither --client-ca-file nor --token-auth-file: every request is anonymous');
-  const authenticate = createAuthenticator({
+  const authentication = {
     clientCertificates: flags.clientCaFile !== undefined,
     tokens,
-    onFailure: (reason, req) => logger.info({ reason, uri: req.url }, 'unable to authenticate the request'),
-  });
-  return { tls, authenticate };
+    onFailure: (reason: string, req: { url?: string }) => logger.info({ reason, uri: req.url }, 'unable to authenticate the request'),
+  };
+  return { tls, authentication, serviceAccounts: serviceAccountsFromFlags(flags) };
 }

@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { startApiServer } from '../api/apiserver.js';
 import type { RunningApiServer } from '../api/apiserver.js';
-import { createAuthenticator } from '../api/authn/authenticator.js';
 import { isRoot, startEmbeddedPostgres } from './embedded-postgres.js';
 import { createLogger } from './logger.js';
 import type { RunningPostgres } from './embedded-postgres.js';
@@ -239,10 +238,11 @@ export async function runUp(flags: UpFlags): Promise<void> {
           port: flags.port,
           bindAddress: flags.bindAddress,
           tls: { cert: pki.serving.cert, key: pki.serving.key, clientCA: pki.ca.cert },
-          authenticate: createAuthenticator({
+          authentication: {
             clientCertificates: true,
             onFailure: (reason, req) => logger.info({ reason, uri: req.url }, 'unable to authenticate the request'),
-          }),
+          },
+          serviceAccounts: { signingKey: pki.serviceAccount.key, keys: [pki.serviceAccount.pub] },
           logger,
         });
         return server;

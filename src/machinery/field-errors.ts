@@ -89,8 +89,17 @@ export function internalError(field: string, err: Error | string): FieldError {
   return { type: 'InternalError', field, badValue: detail, detail };
 }
 
+/**
+ * A bad value that upstream passes as a Go struct without a String method, which ErrorBody prints with
+ * %#v (a resource.Quantity, for one): `text` is that rendering.
+ */
+export class GoStructValue {
+  constructor(readonly text: string) {}
+}
+
 /** Renders a bad value the way field.Error.ErrorBody does. */
 function formatBadValue(v: unknown): string {
+  if (v instanceof GoStructValue) return v.text;
   switch (typeof v) {
     case 'string':
       return goQuote(v);

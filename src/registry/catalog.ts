@@ -4,11 +4,15 @@ import { namespaceStrategy } from './core/namespaces.js';
 import { bindingHandler, evictionHandler } from './core/pods.js';
 import { podStrategy } from './core/pod-strategy.js';
 import { secretStrategy } from './core/secrets.js';
+import { resourceQuotaStrategy } from './core/resourcequotas.js';
+import { hpaStrategy } from './autoscaling/hpa-strategy.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
 import { cronJobStrategy, jobStrategy } from './batch/jobs.js';
 import { componentStatusHandler } from './core/componentstatuses.js';
 import { scaleHandler } from './scale.js';
+import { tokenRequestHandler } from './serviceaccounts/token-request.js';
+import { nodeProxyHandler, podLogHandler, podProxyHandler, podStreamHandler, serviceProxyHandler } from './core/node-agent.js';
 import { selfSubjectReviewHandler } from './authentication/selfsubjectreviews.js';
 import {
   localSubjectAccessReviewHandler,
@@ -89,6 +93,7 @@ const CATEGORIES: Record<string, string[]> = {
 const STRATEGIES: Record<string, Strategy> = {
   namespaces: namespaceStrategy,
   pods: podStrategy,
+  resourcequotas: resourceQuotaStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,
@@ -96,6 +101,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'statefulsets.apps': statefulSetStrategy,
   'daemonsets.apps': daemonSetStrategy,
   'jobs.batch': jobStrategy,
+  'horizontalpodautoscalers.autoscaling': hpaStrategy,
   'cronjobs.batch': cronJobStrategy,
 };
 
@@ -112,7 +118,18 @@ const HANDLERS: Record<string, SpecialHandler> = {
 
 /** Code answering subresources other than status, by "plural.group" and subresource. */
 const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
-  pods: { binding: bindingHandler, eviction: evictionHandler },
+  pods: {
+    binding: bindingHandler,
+    eviction: evictionHandler,
+    log: podLogHandler,
+    exec: podStreamHandler(['create', 'get'], true),
+    attach: podStreamHandler(['create', 'get'], true),
+    portforward: podStreamHandler(['create', 'get'], false),
+    proxy: podProxyHandler,
+  },
+  nodes: { proxy: nodeProxyHandler },
+  services: { proxy: serviceProxyHandler },
+  serviceaccounts: { token: tokenRequestHandler },
   replicationcontrollers: { scale: scaleHandler },
   'deployments.apps': { scale: scaleHandler },
   'replicasets.apps': { scale: scaleHandler },
@@ -121,12 +138,10 @@ const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
 
 /**
  * Resources listed and routed, but answered with a 405 Status until they are implemented, by
- * "group/version/plural" (core: "/v1/<plural>").
+ * "group/version/plural" (core: "/v1/<plural>"). None today: a version stored as another is served
+ * through src/registry/conversion.ts.
  */
-const UNSUPPORTED: Record<string, string> = {
-  'autoscaling/v1/horizontalpodautoscalers':
-    'autoscaling/v1 horizontalpodautoscalers are not served yet (conversion from autoscaling/v2 is not implemented); use autoscaling/v2',
-};
+const UNSUPPORTED: Record<string, string> = {};
 
 /** Kinds with verbs to read but not to create are not stored (component statuses); nor are create-only kinds (reviews, bindings). */
 function isStored(r: GeneratedResource): boolean {

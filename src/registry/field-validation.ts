@@ -14,6 +14,7 @@
 import patchMetaJson from './generated/patch-meta.json' with { type: 'json' };
 import { invalid as invalidField, notSupported } from '../machinery/field-errors.js';
 import { badRequest, invalid, StatusError } from '../machinery/status.js';
+import { canonicalizeQuantities } from './quantities.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -245,6 +246,9 @@ export function strictDecodingError(kind: KindRef, problems: string[]): StatusEr
  * as warnings; unknown fields are then removed whatever the directive.
  */
 export function validateFields(kind: KindRef, directive: FieldValidation, obj: unknown, raw?: string): string[] {
+  // A value the typed decode cannot take (a bad quantity) fails it before strictness is looked at.
+  const decodeError = canonicalizeQuantities(kind, obj);
+  if (decodeError !== undefined) throw badRequest(`${kind.kind} in version "${kind.version}" cannot be handled as a ${kind.kind}: ${decodeError}`);
   const problems = directive === 'Ignore' ? [] : strictDecodingProblems(kind, obj, raw);
   if (directive === 'Strict' && problems.length > 0) throw strictDecodingError(kind, problems);
   pruneUnknownFields(kind, obj);
@@ -290,10 +294,13 @@ export function validatePatchedFields(
   body: { value: unknown } | { syntaxError: string },
   patched: Record<string, unknown>,
 ): string[] {
+  const badValue = () => (type === 'strategic' && 'value' in body ? goValue(body.value) : sortedJSON(patched));
+  // A value the typed decode cannot take trumps the strict problems, as in upstream's patchers.
+  const decodeError = canonicalizeQuantities(kind, patched);
+  if (decodeError !== undefined) throw invalid({ group: '', kind: '' }, '', [invalidField('patch', badValue(), decodeError)]);
   const problems = directive === 'Ignore' ? [] : strictDecodingProblems(kind, patched);
   if (directive === 'Strict' && problems.length > 0) {
-    const badValue = type === 'strategic' && 'value' in body ? goValue(body.value) : sortedJSON(patched);
-    throw invalid({ group: '', kind: '' }, '', [invalidField('patch', badValue, strictDecodingErrorText(problems))]);
+    throw invalid({ group: '', kind: '' }, '', [invalidField('patch', badValue(), strictDecodingErrorText(problems))]);
   }
   pruneUnknownFields(kind, patched);
   return directive === 'Warn' ? problems : [];

@@ -3,6 +3,7 @@ import type { NameValidator } from '../machinery/object-meta.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { GenericStore } from './generic-store.js';
 import type { Allocator } from './allocation.js';
+import type { ServiceAccountTokens } from './serviceaccounts/token-issuer.js';
 
 /** Per-kind rules, in the spirit of kube-apiserver's RESTCreateStrategy/RESTUpdateStrategy. All optional. */
 export interface Strategy {
@@ -64,12 +65,16 @@ export interface SpecialRequest {
   store: GenericStore;
   /** The stores of the other resources, by "group/version/plural" (core: "/v1/pods"). */
   stores: Map<string, GenericStore>;
+  /** Issues service account tokens (serviceaccounts/token); absent when the server has no signing key. */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 /** The answer to a special request: an HTTP code and the JSON body (a string is sent as is). */
 export interface SpecialResponse {
   code: number;
   body: unknown;
+  /** Sent as is with this type when given (a log stream is text/plain). */
+  contentType?: string;
 }
 
 /**
@@ -80,6 +85,10 @@ export interface SpecialHandler {
   verbs: string[];
   /** The kind whose bodies create and update requests carry, when it is not the resource's own. */
   bodyKind?: { group: string; version: string; kind: string };
+  /** The handler checks the body's name and namespace against the URL itself (with its own messages). */
+  checksBodyTarget?: boolean;
+  /** A connection (logs, exec, proxy): no object body is read, whatever the verb. */
+  connect?: boolean;
   handle(req: SpecialRequest): Promise<SpecialResponse>;
 }
 

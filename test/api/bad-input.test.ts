@@ -104,3 +104,35 @@ test('a stale resourceVersion and a missing object are refused without writing',
   const verb = await request(f.base, 'POST', `${CM}/existing`, configMap('existing'));
   expect(verb.status).toBe(405);
 });
+
+describe('quantities', () => {
+  const PODS = '/api/v1/namespaces/default/pods';
+  const pod = (resources: unknown) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q' }, spec: { containers: [{ name: 'app', image: 'nginx', resources }] } });
+
+  test('a value that is no quantity fails the decode: 400', async () => {
+    expectStatus(
+      await request(f.base, 'POST', PODS, pod({ requests: { cpu: 'one' } })),
+      400,
+      'BadRequest',
+      `Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+    );
+    expectStatus(await request(f.base, 'POST', PODS, pod({ limits: { memory: '1Ki5' } })), 400, 'BadRequest', /cannot be handled as a Pod: unable to parse quantity's suffix$/);
+    expectStatus(await request(f.base, 'POST', PODS, pod({ limits: { memory: true } })), 400, 'BadRequest', /cannot be handled as a Pod: quantities must match/);
+  });
+
+  test('negative, over-limit, fractional extended and unknown resources are 422 with upstream messages', async () => {
+    const r = await request(f.base, 'POST', PODS, pod({ requests: { memory: '-1', cpu: '2', 'example.com/gpu': '1.5', disk: '1' }, limits: { cpu: '1', 'example.com/gpu': '2' } }));
+    expect(r.status).toBe(422);
+    const messages = (r.json.details.causes as { field: string; message: string }[]).map((c) => `${c.field}: ${c.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'spec.containers[0].resources.requests[memory]: Invalid value: "-1": must be greater than or equal to 0',
+        'spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1',
+        'spec.containers[0].resources.requests[disk]: Invalid value: "disk": must be a standard resource type or fully qualified',
+        'spec.containers[0].resources.requests[disk]: Invalid value: "disk": must be a standard resource for containers',
+        'spec.containers[0].resources.requests: Invalid value: "1500m": must be equal to example.com/gpu limit of 2',
+        'spec.containers[0].resources.requests[example.com/gpu]: Invalid value: resource.Quantity{i:resource.int64Amount{value:1500, scale:-3}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:"1500m", Format:"DecimalSI"}: must be an integer',
+      ]),
+    );
+  });
+});

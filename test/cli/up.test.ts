@@ -191,7 +191,8 @@ test('first start: certificates, embedded PostgreSQL, TLS, and a kubeconfig merg
   expect(out).not.toMatch(/\x1b\[/); // no colour off a terminal
 
   // Keys and kubeconfigs are private.
-  for (const key of ['ca.key', 'apiserver.key', 'admin.key']) expect(mode(path.join(dataDir, 'pki', key))).toBe(0o600);
+  for (const key of ['ca.key', 'apiserver.key', 'admin.key', 'sa.key']) expect(mode(path.join(dataDir, 'pki', key))).toBe(0o600);
+  expect(mode(path.join(dataDir, 'pki', 'sa.pub'))).toBe(0o644);
   expect(mode(path.join(dataDir, 'admin.kubeconfig'))).toBe(0o600);
   expect(mode(kubeconfig)).toBe(0o600);
 
@@ -335,6 +336,9 @@ describe('pgkube apiserver with TLS, client CA and a static token file', () => {
       '--tls-private-key-file', path.join(pki, 'apiserver.key'),
       '--client-ca-file', path.join(pki, 'ca.crt'),
       '--token-auth-file', tokens,
+      '--service-account-signing-key-file', path.join(pki, 'sa.key'),
+      '--service-account-key-file', path.join(pki, 'sa.pub'),
+      '--service-account-issuer', 'https://pgkube.test',
       '--log-level', 'warn',
     ]);
     url = /listening on (https:\/\/\S+)/.exec(await apiserver.waitFor(/listening on https:\/\/\S+\n/))![1]!;
@@ -363,6 +367,18 @@ describe('pgkube apiserver with TLS, client CA and a static token file', () => {
     const r = await kubectl(['get', 'ns', '-o', 'name'], { kubeconfig: writeKubeconfig(path.join(tmp, 'admin.json'), { server: url, ca, client: admin }) });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('namespace/default');
+  });
+
+  test('kubectl create token: the token signed with pki/sa.key authenticates as the service account', async () => {
+    const pki = path.join(dataDir, 'pki');
+    const admin = { cert: fs.readFileSync(path.join(pki, 'admin.crt'), 'utf8'), key: fs.readFileSync(path.join(pki, 'admin.key'), 'utf8') };
+    const adminConfig = writeKubeconfig(path.join(tmp, 'admin-sa.json'), { server: url, ca, client: admin });
+    expect((await kubectl(['create', 'serviceaccount', 'robot', '-n', 'default'], { kubeconfig: adminConfig })).stderr).toBe('');
+    const created = await kubectl(['create', 'token', 'robot', '-n', 'default'], { kubeconfig: adminConfig });
+    const token = created.stdout.trim();
+    expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss).toBe('https://pgkube.test');
+    const who = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { kubeconfig: writeKubeconfig(path.join(tmp, 'robot.json'), { server: url, ca, token }) });
+    expect(who.stdout).toBe('system:serviceaccount:default:robot');
   });
 });
 

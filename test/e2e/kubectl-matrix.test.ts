@@ -210,6 +210,18 @@ describe.each(BINARIES.map((b) => [b.minor, b] as const))('kubectl %s', (minor, 
     );
   });
 
+  test('create token: a signed token of the service account', async () => {
+    expect((await k(['create', 'serviceaccount', 'robot'])).trim()).toBe('serviceaccount/robot created');
+    const token = (await k(['create', 'token', 'robot', '--duration', '20m', '--audience', 'https://kubernetes.default.svc.cluster.local'])).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    expect(claims.sub).toBe(`system:serviceaccount:${ns}:robot`);
+    expect(claims.exp - claims.iat).toBe(1200);
+    const tooShort = await run(['-n', ns, 'create', 'token', 'robot', '--duration', '1m']);
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toContain('may not specify a duration less than 10 minutes');
+    // kubectl sends bearer tokens only over TLS: test/cli/up.test.ts signs in with one over HTTPS.
+  });
+
   // ---- get -----------------------------------------------------------------------------------------
 
   test('get prints the server columns', async () => {

@@ -242,11 +242,11 @@ describe('subresources', () => {
   });
 
   test('subresources not implemented yet answer a 405 Status; unknown ones are 404', async () => {
-    const log = await request(f.base, 'GET', '/api/v1/namespaces/cat/pods/p1/log');
-    expect(log.status).toBe(405);
-    expect(log.json.message).toBe('get on "pods/log" is not supported by this server yet');
-    const exec = await request(f.base, 'POST', '/api/v1/namespaces/cat/pods/p1/exec?command=ls');
-    expect(exec.status).toBe(405);
+    const ephemeral = await request(f.base, 'GET', '/api/v1/namespaces/cat/pods/p1/ephemeralcontainers');
+    expect(ephemeral.status).toBe(405);
+    expect(ephemeral.json.message).toBe('get on "pods/ephemeralcontainers" is not supported by this server yet');
+    const resize = await request(f.base, 'PUT', '/api/v1/namespaces/cat/pods/p1/resize', {});
+    expect(resize.status).toBe(405);
     expect((await request(f.base, 'GET', '/api/v1/namespaces/cat/pods/p1/nonsense')).status).toBe(404);
     expect((await request(f.base, 'GET', '/api/v1/namespaces/cat/configmaps/x/status')).status).toBe(404);
   });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { unauthorized } from '../../machinery/status.js';
 import type { Authenticator, UserInfo } from '../http-app.js';
 import type { TokenFile } from './token-file.js';
+import type { TokenAuthenticator } from './service-account.js';
 import { clientCertificateUser } from './x509.js';
 import type { AuthnResult } from './x509.js';
 
@@ -14,6 +15,8 @@ export interface AuthenticatorOptions {
   clientCertificates?: boolean;
   /** Bearer tokens from --token-auth-file. */
   tokens?: TokenFile;
+  /** Service account tokens (JWTs), tried after the token file, as kube-apiserver orders them. */
+  serviceAccounts?: TokenAuthenticator;
   /** Told why a request that carried credentials was refused (kube-apiserver logs these). */
   onFailure?: (reason: string, req: IncomingMessage) => void;
 }
@@ -56,7 +59,7 @@ function tokenUser(req: IncomingMessage, tokens: TokenFile): AuthnResult {
 }
 
 /** kube-apiserver's AuthenticatedGroupAdder: every authenticated user is in system:authenticated. */
-function withAuthenticatedGroup(user: UserInfo): UserInfo {
+export function withAuthenticatedGroup(user: UserInfo): UserInfo {
   if (user.groups.includes(AUTHENTICATED_GROUP)) return user;
   return { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
 }
@@ -70,16 +73,23 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
  * Until authorisation exists, every authenticated user may do everything.
  */
 export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
-  return (req) => {
+  return async (req) => {
     const errors: string[] = [];
-    const attempts: Array<() => AuthnResult> = [];
+    const attempts: Array<() => AuthnResult | Promise<AuthnResult>> = [];
     if (opts.clientCertificates) attempts.push(() => clientCertificateUser(req.socket));
     if (opts.tokens) {
       const tokens = opts.tokens;
       attempts.push(() => tokenUser(req, tokens));
     }
+    if (opts.serviceAccounts) {
+      const serviceAccounts = opts.serviceAccounts;
+      attempts.push(() => {
+        const token = bearerToken(req);
+        return token === undefined ? undefined : serviceAccounts(token);
+      });
+    }
     for (const attempt of attempts) {
-      const result = attempt();
+      const result = await attempt();
       if (result === undefined) continue;
       if ('user' in result) return withAuthenticatedGroup(result.user);
       errors.push(result.error);

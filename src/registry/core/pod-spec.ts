@@ -2,6 +2,8 @@ import { duplicate, invalid, notSupported, required } from '../../machinery/fiel
 import type { FieldError } from '../../machinery/field-errors.js';
 import { isDNS1123Label } from '../../machinery/names.js';
 import { isPlainObject } from '../../machinery/object.js';
+import { parseQuantity } from '../../machinery/quantity.js';
+import { validateResourceRequirements } from './resource-requirements.js';
 
 /**
  * Pod spec defaults and the common validation, shared by pods and every kind with a pod template
@@ -113,6 +115,7 @@ function validateContainers(list: unknown, field: string, names: Set<string>, er
       if (p.hostPort !== undefined && p.hostPort !== 0) validatePort(p.hostPort, `${pp}.hostPort`, errs);
       if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol as string)) errs.push(notSupported(`${pp}.protocol`, p.protocol, PROTOCOLS));
     });
+    errs.push(...validateResourceRequirements(c.resources, `${path}.resources`));
   });
 }
 
@@ -132,10 +135,19 @@ export function validatePodSpec(spec: unknown, field: string): FieldError[] {
   if (s.dnsPolicy !== undefined && !DNS_POLICIES.includes(s.dnsPolicy as string)) {
     errs.push(notSupported(`${field}.dnsPolicy`, s.dnsPolicy, DNS_POLICIES));
   }
+  if (s.overhead !== undefined && s.overhead !== null) errs.push(...validateResourceRequirements({ limits: s.overhead }, `${field}.overhead`));
   if (typeof s.terminationGracePeriodSeconds === 'number' && s.terminationGracePeriodSeconds < 0) {
     errs.push(invalid(`${field}.terminationGracePeriodSeconds`, s.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
   }
   return errs;
+}
+
+function sameQuantity(a: unknown, b: unknown): boolean {
+  try {
+    return parseQuantity(String(a)).cmp(parseQuantity(String(b))) === 0;
+  } catch {
+    return String(a) === String(b);
+  }
 }
 
 /** The pod's QoS class from its containers' requests and limits (pkg/apis/core/helper/qos). */
@@ -151,7 +163,7 @@ export function qosClass(spec: Obj): string {
     if (relevant(requests).length > 0 || relevant(limits).length > 0) any = true;
     for (const r of ['cpu', 'memory']) {
       if (limits[r] === undefined) guaranteed = false;
-      else if (requests[r] !== undefined && String(requests[r]) !== String(limits[r])) guaranteed = false;
+      else if (requests[r] !== undefined && !sameQuantity(requests[r], limits[r])) guaranteed = false;
     }
   }
   if (!any) return 'BestEffort';

@@ -1,11 +1,16 @@
 import type { Strategy } from '../resource.js';
 import type { KubeObject } from '../../machinery/object.js';
 import { child, defaultPodSpec, obj, qosClass, validatePodSpec } from './pod-spec.js';
+import { defaultRequestsFromLimits } from './resource-requirements.js';
 
 function defaultPod(pod: KubeObject): void {
   const spec = child(pod, 'spec');
   defaultPodSpec(spec);
   if (spec.enableServiceLinks === undefined || spec.enableServiceLinks === null) spec.enableServiceLinks = true;
+  // Pods only, not templates: a limit without a request requests the limit.
+  for (const list of [spec.containers, spec.initContainers]) {
+    if (Array.isArray(list)) for (const c of list) if (obj(c)) defaultRequestsFromLimits(c as Record<string, unknown>);
+  }
 }
 
 /** Pods: upstream's defaults, phase Pending and the QoS class on create, and the common spec checks. */
