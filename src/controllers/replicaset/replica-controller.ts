@@ -4,7 +4,7 @@
  * and releasing pods that stopped matching, and reports status. Informer handlers only enqueue keys;
  * `sync` reconciles one key.
  */
-import { objectKey, resources, runWorkers, splitKey, WorkQueue, isNotFound } from '../../client/index.js';
+import { isDeletedFinalStateUnknown, isNotFound, NAMESPACE_INDEX, objectKey, resources, runWorkers, splitKey, WorkQueue } from '../../client/index.js';
 import type { DeletedFinalStateUnknown, EventRecorder, Pod, SharedInformer } from '../../client/index.js';
 import { matchesLabels } from '../../machinery/labels.js';
 import type { LabelSelector } from '../../machinery/labels.js';
@@ -31,8 +31,7 @@ export interface ReplicaControllerOptions {
 }
 
 function unwrap<T>(obj: T | DeletedFinalStateUnknown<T>): T {
-  const t = obj as DeletedFinalStateUnknown<T>;
-  return t && typeof t === 'object' && 'key' in t && 'obj' in t ? t.obj : (obj as T);
+  return isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
 }
 
 function errorMessage(e: unknown): string {
@@ -101,8 +100,7 @@ export class ReplicaController<T extends ReplicatedObject> {
   /** Owners whose (non-empty) selector matches an orphan pod's labels. */
   private ownersSelecting(pod: Pod): T[] {
     const found: T[] = [];
-    for (const owner of this.owners.store.list()) {
-      if (owner.metadata.namespace !== pod.metadata.namespace) continue;
+    for (const owner of this.owners.store.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
       const sel = this.selectorOrNothing(owner);
       if (sel === 'nothing' || sel.length === 0) continue;
       if (matchesLabels(sel, pod.metadata.labels)) found.push(owner);
@@ -187,7 +185,7 @@ export class ReplicaController<T extends ReplicatedObject> {
       return;
     }
     const namespace = splitKey(key).namespace ?? '';
-    const active = this.pods.store.list().filter((p) => p.metadata.namespace === namespace && isPodActive(p));
+    const active = this.pods.store.byIndex(NAMESPACE_INDEX, namespace).filter(isPodActive);
     const pods = await this.claimPods(owner, selector, active);
 
     let outcome: ManageOutcome = { diff: 0 };
@@ -259,11 +257,11 @@ export class ReplicaController<T extends ReplicatedObject> {
     const ref = controllerOf(owner);
     const family = new Set<string>([owner.metadata.uid ?? '']);
     if (ref) {
-      for (const o of this.owners.store.list()) {
-        if (o.metadata.namespace === owner.metadata.namespace && controllerOf(o)?.uid === ref.uid) family.add(o.metadata.uid ?? '');
+      for (const o of this.owners.store.byIndex(NAMESPACE_INDEX, owner.metadata.namespace ?? '')) {
+        if (controllerOf(o)?.uid === ref.uid) family.add(o.metadata.uid ?? '');
       }
     }
-    return this.pods.store.list().filter((p) => p.metadata.namespace === owner.metadata.namespace && family.has(controllerOf(p)?.uid ?? '\0'));
+    return this.pods.store.byIndex(NAMESPACE_INDEX, owner.metadata.namespace ?? '').filter((p) => family.has(controllerOf(p)?.uid ?? '\0'));
   }
 
   private async deletePods(key: string, owner: T, pods: Pod[], count: number): Promise<unknown> {
