@@ -6,7 +6,7 @@
 import { isAlreadyExists, isNotFound, resources } from '../../client/index.js';
 import type { Client, Deployment, EventRecorder, Logger, Pod, ReplicaSet } from '../../client/index.js';
 import { labelSelectorFromObject, matchesLabels } from '../../machinery/labels.js';
-import { assertSameLiveOwner, claimObjects } from '../util/controller-ref.js';
+import { assertSameLiveOwner, claimObjects, referenceFor } from '../util/controller-ref.js';
 import {
   desiredReplicasAnnotation,
   maxRevision,
@@ -90,7 +90,7 @@ export class DeploymentSync {
     const d = this.d;
     const sel = d.spec?.selector;
     if (!sel || ((sel.matchLabels === undefined || Object.keys(sel.matchLabels).length === 0) && (sel.matchExpressions ?? []).length === 0)) {
-      this.deps.recorder.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
+      this.deps.recorder.event(referenceFor(d, DEPLOYMENT_KIND), 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       if ((d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
         d.status = { ...(d.status ?? {}), observedGeneration: d.metadata.generation };
         await this.writeStatus();
@@ -160,7 +160,7 @@ export class DeploymentSync {
     copy.spec = { ...(copy.spec ?? { selector: {} }), replicas: to };
     setReplicasAnnotations(copy, desiredReplicas(d), maxReplicas);
     const updated = await this.rsClient.update(copy);
-    if (sizeChanges) this.deps.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${operation} replica set ${rs.metadata.name} from ${from} to ${to}`);
+    if (sizeChanges) this.deps.recorder.event(referenceFor(d, DEPLOYMENT_KIND), 'Normal', 'ScalingReplicaSet', `Scaled ${operation} replica set ${rs.metadata.name} from ${from} to ${to}`);
     return updated;
   }
 
@@ -236,12 +236,12 @@ export class DeploymentSync {
           setCondition(d.status, newCondition('Progressing', 'False', Reason.FailedRSCreate, msg));
           await this.writeStatus().catch(() => undefined);
         }
-        this.deps.recorder.event(d, 'Warning', Reason.FailedRSCreate, msg);
+        this.deps.recorder.event(referenceFor(d, DEPLOYMENT_KIND), 'Warning', Reason.FailedRSCreate, msg);
         throw e;
       }
     }
     if (!alreadyExisted && replicas > 0) {
-      this.deps.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
+      this.deps.recorder.event(referenceFor(d, DEPLOYMENT_KIND), 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
     }
     let needsUpdate = setDeploymentRevision(d, newRevision);
     if (!alreadyExisted && hasProgressDeadline(d)) {

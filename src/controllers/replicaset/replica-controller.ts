@@ -9,7 +9,7 @@ import type { DeletedFinalStateUnknown, EventRecorder, Pod, SharedInformer } fro
 import { matchesLabels } from '../../machinery/labels.js';
 import type { LabelSelector } from '../../machinery/labels.js';
 import type { ControllerContext } from '../context.js';
-import { assertSameLiveOwner, claimObjects, controllerOf, newControllerRef } from '../util/controller-ref.js';
+import { assertSameLiveOwner, claimObjects, controllerOf, newControllerRef, referenceFor } from '../util/controller-ref.js';
 import { Expectations } from '../util/expectations.js';
 import { isPodActive, isPodReady, podKey } from '../util/pod-state.js';
 import { slowStartBatch } from '../util/slow-start.js';
@@ -238,11 +238,11 @@ export class ReplicaController<T extends ReplicatedObject> {
       try {
         const pod = podFromTemplate(owner.spec?.template ?? {}, namespace, owner.metadata.name ?? '', ref);
         const created = await podClient.create(pod);
-        this.recorder.event(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+        this.recorder.event(referenceFor(owner, this.kind.ownerKind), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
       } catch (e) {
         // Every creation fails in a terminating namespace; that is nothing to report.
         if (namespaceTerminating(e)) return;
-        this.recorder.event(owner, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(e)}`);
+        this.recorder.event(referenceFor(owner, this.kind.ownerKind), 'Warning', 'FailedCreate', `Error creating: ${errorMessage(e)}`);
         throw e;
       }
     });
@@ -273,12 +273,12 @@ export class ReplicaController<T extends ReplicatedObject> {
       victims.map(async (pod) => {
         try {
           await podClient.delete(pod.metadata.name ?? '');
-          this.recorder.event(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+          this.recorder.event(referenceFor(owner, this.kind.ownerKind), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
         } catch (e) {
           // The deletion will not be observed as ours: stop expecting it.
           this.expectations.deletionObserved(key, podKey(pod));
           if (isNotFound(e)) return;
-          this.recorder.event(owner, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(e)}`);
+          this.recorder.event(referenceFor(owner, this.kind.ownerKind), 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(e)}`);
           errors.push(new Error(`unable to delete pods: ${errorMessage(e)}`));
         }
       }),

@@ -7,7 +7,7 @@
  * patches that carry the dependant's uid, so they fail rather than touch a same-named replacement.
  */
 import { isInvalid, isNotFound } from '../../client/index.js';
-import type { KubeObject, OwnerReference } from '../../client/index.js';
+import type { KubeObject, ObjectReference, OwnerReference } from '../../client/index.js';
 
 export interface OwnerKind {
   apiVersion: string;
@@ -106,4 +106,10 @@ export function assertSameLiveOwner(fresh: KubeObject, owner: KubeObject): void 
   if (fresh.metadata.deletionTimestamp) {
     throw new Error(`${ns}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
   }
+}
+
+/** A reference for events about an object read from a list (list items carry no kind). */
+export function referenceFor(obj: KubeObject, kind: OwnerKind): ObjectReference {
+  const m = obj.metadata;
+  return { apiVersion: kind.apiVersion, kind: kind.kind, namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion };
 }
