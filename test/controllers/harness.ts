@@ -29,7 +29,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   for (;;) {
     try {
       const v = await probe();
-      if (v !== undefined && v !== false) return v;
+      if (v !== undefined && v !== false) {
+        if (process.env.HARNESS_TRACE) console.log(`${what}: ${Date.now() - (deadline - timeoutMs)} ms`);
+        return v;
+      }
     } catch (e) {
       last = e;
     }
@@ -64,7 +67,10 @@ export async function markReady(client: Client, pod: Pod): Promise<void> {
 export async function startHarness(ns = 'work'): Promise<Harness> {
   const fixture = await apiFixture();
   await createNamespace(fixture.base, ns);
-  const client = new Client({ server: fixture.base });
+  // The test (and its stand-in kubelet) is not throttled; the controllers get kube-controller-manager's
+  // default client limits (--kube-api-qps 20, --kube-api-burst 30).
+  const client = new Client({ server: fixture.base, qps: 1000, burst: 1000 });
+  const controllerClient = new Client({ server: fixture.base, qps: 20, burst: 30 });
   const stops: (() => Promise<void>)[] = [];
 
   const harness: Harness = {
@@ -73,13 +79,13 @@ export async function startHarness(ns = 'work'): Promise<Harness> {
     ns,
     startControllers(starts) {
       const abort = new AbortController();
-      const informers = new SharedInformerFactory(client);
+      const informers = new SharedInformerFactory(controllerClient);
       const recorders: EventRecorder[] = [];
       const ctx: ControllerContext = {
-        client,
+        client: controllerClient,
         informers,
         recorder: (component) => {
-          const r = new EventRecorder(client, { component });
+          const r = new EventRecorder(controllerClient, { component });
           recorders.push(r);
           return r;
         },
