@@ -81,6 +81,11 @@ describe('pod-template-hash', () => {
 });
 
 describe('new and old ReplicaSets', () => {
+  it('compares templates as Go structs: nulls and empty maps do not count, the hash label neither', () => {
+    const a = { metadata: { labels: { app: 'web', 'pod-template-hash': 'x' }, creationTimestamp: null }, spec: { containers: [{ name: 'c', image: 'i', resources: {} }] } };
+    expect(equalIgnoreHash(a as never, template('i'))).toBe(true);
+    expect(equalIgnoreHash(a as never, template('j'))).toBe(false);
+  });
   it('finds the oldest ReplicaSet with the current template', () => {
     const d = deployment({ image: 'v1' });
     const a = rs('a', 1, { image: 'v1', created: 10 });

@@ -47,8 +47,12 @@ export function byRevision(a: ReplicaSet, b: ReplicaSet): number {
   return (Number.isNaN(ra) ? 0 : ra) - (Number.isNaN(rb) ? 0 : rb);
 }
 
-/** Drops empty maps and arrays (and the hash label) so that templates compare as Go's semantic equality does. */
+/**
+ * Drops nulls and empty maps and arrays, so that templates compare as Go structs do (kubectl's undo
+ * sends the template as Go prints it, with `creationTimestamp: null`).
+ */
 function normalise(v: unknown): unknown {
+  if (v === null) return undefined;
   if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(normalise);
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
