@@ -243,4 +243,54 @@ describe('Deployment controller', () => {
     expect(rss).toHaveLength(2);
     expect(created.get(stuck.metadata.name!)?.size).toBe(4);
   });
+
+  it('scales proportionally while a rollout is stuck', async () => {
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
+    const prop = await deployments().create(newDeployment('prop', 4, 'prop:1', { strategy }));
+    await rolledOut('prop', 4);
+    gateOpen = false;
+    await deployments().patch('prop', { spec: { template: { spec: { containers: [{ name: 'c', image: 'gated' }] } } } }, 'strategic');
+    // 5 pods at most, 3 available at least: the old ReplicaSet at 3, the new one at 2, none of them ready.
+    const sizes = async () => {
+      const rss = await ownedReplicaSets(prop, ['prop:1', 'gated']);
+      return rss.map((rs) => rs.spec?.replicas).join(',');
+    };
+    await waitFor('stuck at 3 + 2', async () => (await sizes()) === '3,2');
+    // 4 -> 8 with maxSurge 1: 9 allowed, the 4 more spread 3:2 over 5 -> +2 and +2.
+    await deployments().patch('prop', { spec: { replicas: 8 } }, 'merge');
+    await waitFor('scaled 5 + 4', async () => (await sizes()) === '5,4');
+    const rss = await ownedReplicaSets(prop, ['prop:1', 'gated']);
+    for (const rs of rss) expect(rs.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/desired-replicas': '8', 'deployment.kubernetes.io/max-replicas': '9' });
+    gateOpen = true;
+    await kubelet.recheck();
+    await rolledOut('prop', 8);
+  });
+
+  it('reports ProgressDeadlineExceeded when a rollout makes no progress in time', async () => {
+    gateOpen = false;
+    await deployments().create(newDeployment('slow', 1, 'gated', { progressDeadlineSeconds: 1 }));
+    const d = await waitFor('timed out', async () => {
+      const cur = await deployments().get('slow');
+      const c = cur.status?.conditions?.find((x) => x.type === 'Progressing');
+      return c?.reason === 'ProgressDeadlineExceeded' ? cur : undefined;
+    });
+    const [rs] = await ownedReplicaSets(d, []);
+    expect(d.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', message: `ReplicaSet "${rs.metadata.name}" has timed out progressing.` });
+    expect(d.status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
+    gateOpen = true;
+    await kubelet.recheck();
+  });
+
+  it('counts a hash collision and names the ReplicaSet with the next hash', async () => {
+    // Paused, it makes no ReplicaSet; its defaulted template gives the hash it will want.
+    const d = await deployments().create(newDeployment('coll', 1, 'coll:1', { paused: true }));
+    const taken = `coll-${computeHash(d.spec!.template)}`;
+    // Someone else's ReplicaSet holds the name (its labels do not match, so it is not adopted).
+    await replicaSets().create({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: taken }, spec: { replicas: 0, selector: { matchLabels: { app: 'other' } }, template: template('other', 'x') } });
+    await deployments().patch('coll', { spec: { paused: false } }, 'merge');
+    const done = await rolledOut('coll', 1);
+    expect(done.status?.collisionCount).toBe(1);
+    const [rs] = await ownedReplicaSets(done, []);
+    expect(rs.metadata.name).toBe(`coll-${computeHash(d.spec!.template, 1)}`);
+  });
 });

@@ -3,6 +3,7 @@
  * the controllers under test on the TypeScript client, and a stand-in kubelet that marks pods Running
  * and Ready through pods/status (there are no nodes yet).
  */
+import { setMaxListeners } from 'node:events';
 import { Client, EventRecorder, resources, SharedInformerFactory, silentLogger, isConflict, isNotFound } from '../../src/client/index.js';
 import type { Event, Pod } from '../../src/client/index.js';
 import type { ControllerContext } from '../../src/controllers/context.js';
@@ -67,10 +68,11 @@ export async function markReady(client: Client, pod: Pod): Promise<void> {
 export async function startHarness(ns = 'work'): Promise<Harness> {
   const fixture = await apiFixture();
   await createNamespace(fixture.base, ns);
-  // The test (and its stand-in kubelet) is not throttled; the controllers get kube-controller-manager's
-  // default client limits (--kube-api-qps 20, --kube-api-burst 30).
+  // The test (and its stand-in kubelet) is not throttled. The controllers are, but above
+  // kube-controller-manager's defaults (--kube-api-qps 20, --kube-api-burst 30), which would make every
+  // rollout here take seconds of waiting for tokens.
   const client = new Client({ server: fixture.base, qps: 1000, burst: 1000 });
-  const controllerClient = new Client({ server: fixture.base, qps: 20, burst: 30 });
+  const controllerClient = new Client({ server: fixture.base, qps: 100, burst: 200 });
   const stops: (() => Promise<void>)[] = [];
 
   const harness: Harness = {
@@ -79,6 +81,7 @@ export async function startHarness(ns = 'work'): Promise<Harness> {
     ns,
     startControllers(starts) {
       const abort = new AbortController();
+      setMaxListeners(100, abort.signal); // every informer and controller listens to it
       const informers = new SharedInformerFactory(controllerClient);
       const recorders: EventRecorder[] = [];
       const ctx: ControllerContext = {
@@ -89,7 +92,7 @@ export async function startHarness(ns = 'work'): Promise<Harness> {
           recorders.push(r);
           return r;
         },
-        log: silentLogger,
+        log: process.env.HARNESS_TRACE ? console : silentLogger,
         signal: abort.signal,
       };
       const running = starts.map((s) => s(ctx));

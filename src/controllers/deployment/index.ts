@@ -65,7 +65,17 @@ export class DeploymentController {
     const { signal } = this.ctx;
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     if (!(await this.ctx.informers.waitForCacheSync(signal))) return;
-    await runWorkers(this.queue, this.opts.workers ?? 5, (key) => this.sync(key), signal);
+    await runWorkers(this.queue, this.opts.workers ?? 5, (key) => this.syncLogged(key), signal);
+  }
+
+  /** A failed sync is logged (as upstream's HandleError) and requeued with backoff by runWorkers. */
+  private async syncLogged(key: string): Promise<void> {
+    try {
+      await this.sync(key);
+    } catch (e) {
+      this.ctx.log.warn(`%s: error syncing %s: %s`, name, key, e instanceof Error ? e.message : String(e));
+      throw e;
+    }
   }
 
   private enqueue(d: Deployment): void {
