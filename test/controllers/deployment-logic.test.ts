@@ -115,8 +115,7 @@ describe('proportional scaling', () => {
     const d = deployment({ replicas: 12, surge: 3, unavailable: 2 });
     const old = rs('old', 8, { max: 13, created: 100 });
     const fresh = rs('new', 5, { image: 'v2', max: 13 });
-    const { sizes, operation } = proportionalSizes(d, fresh, [old]);
-    expect(operation).toBe('up');
+    const sizes = proportionalSizes(d, fresh, [old]);
     expect([...sizes].map(([r, n]) => [r.metadata.name, n])).toEqual([
       ['old', 9],
       ['new', 6],
@@ -126,7 +125,7 @@ describe('proportional scaling', () => {
     const d = deployment({ replicas: 5, surge: 1, unavailable: 0 });
     const old = rs('old', 6, { max: 11, created: 100 });
     const fresh = rs('new', 5, { image: 'v2', max: 11 });
-    const { sizes } = proportionalSizes(d, fresh, [old]);
+    const sizes = proportionalSizes(d, fresh, [old]);
     const total = [...sizes.values()].reduce((a, b) => a + b, 0);
     expect(total).toBe(6);
     expect(sizes.get(old)).toBe(3);

@@ -153,22 +153,16 @@ export function proportion(rs: ReplicaSet | undefined, d: Deployment, toAdd: num
 /**
  * Proportional scaling of a resized Deployment mid-rollout (upstream DeploymentController.scale):
  * spread the difference over the active ReplicaSets in proportion to their size, the leftover going to
- * the largest. Returns the target size of every active ReplicaSet and the direction, or undefined
- * when nothing is to be done.
+ * the largest. Returns the target size of every active ReplicaSet, in the order they are to be written.
  */
-export function proportionalSizes(d: Deployment, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): { sizes: Map<ReplicaSet, number>; operation: string } {
+export function proportionalSizes(d: Deployment, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Map<ReplicaSet, number> {
   const all = filterActive([...oldRSs, newRS]);
   const total = replicaCount(all);
   const allowed = desiredReplicas(d) > 0 ? desiredReplicas(d) + maxSurge(d) : 0;
   const toAdd = allowed - total;
-  let operation = '';
-  if (toAdd > 0) {
-    all.sort(bySizeNewer);
-    operation = 'up';
-  } else if (toAdd < 0) {
-    all.sort(bySizeOlder);
-    operation = 'down';
-  }
+  // Growing favours the newer of equal ReplicaSets, shrinking the older.
+  if (toAdd > 0) all.sort(bySizeNewer);
+  else if (toAdd < 0) all.sort(bySizeOlder);
   const sizes = new Map<ReplicaSet, number>();
   let added = 0;
   for (const rs of all) {
@@ -184,5 +178,5 @@ export function proportionalSizes(d: Deployment, newRS: ReplicaSet | undefined, 
     const first = all[0];
     sizes.set(first, Math.max(0, (sizes.get(first) ?? 0) + toAdd - added));
   }
-  return { sizes, operation };
+  return sizes;
 }

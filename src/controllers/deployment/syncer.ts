@@ -150,7 +150,7 @@ export class DeploymentSync {
     d.metadata.resourceVersion = written.metadata.resourceVersion;
   }
 
-  private async scaleReplicaSet(rs: ReplicaSet, to: number, operation: string): Promise<ReplicaSet> {
+  private async scaleReplicaSet(rs: ReplicaSet, to: number): Promise<ReplicaSet> {
     const d = this.d;
     const sizeChanges = specReplicas(rs) !== to;
     const maxReplicas = desiredReplicas(d) + maxSurge(d);
@@ -160,15 +160,17 @@ export class DeploymentSync {
     copy.spec = { ...(copy.spec ?? { selector: {} }), replicas: to };
     setReplicasAnnotations(copy, desiredReplicas(d), maxReplicas);
     const updated = await this.rsClient.update(copy);
-    if (sizeChanges) this.deps.recorder.event(referenceFor(d, DEPLOYMENT_KIND), 'Normal', 'ScalingReplicaSet', `Scaled ${operation} replica set ${rs.metadata.name} from ${from} to ${to}`);
+    if (sizeChanges) {
+      const operation = from < to ? 'up' : 'down';
+      this.deps.recorder.event(referenceFor(d, DEPLOYMENT_KIND), 'Normal', 'ScalingReplicaSet', `Scaled ${operation} replica set ${rs.metadata.name} from ${from} to ${to}`);
+    }
     return updated;
   }
 
   /** Scales when the size differs; returns whether it did and the ReplicaSet after. */
   private async scaleAndRecord(rs: ReplicaSet, to: number): Promise<[boolean, ReplicaSet]> {
     if (specReplicas(rs) === to) return [false, rs];
-    const op = specReplicas(rs) < to ? 'up' : 'down';
-    return [true, await this.scaleReplicaSet(rs, to, op)];
+    return [true, await this.scaleReplicaSet(rs, to)];
   }
 
   // ---- new and old ReplicaSets ------------------------------------------------------------------
@@ -307,8 +309,8 @@ export class DeploymentSync {
       return;
     }
     if (!isRollingUpdate(d)) return;
-    const { sizes, operation } = proportionalSizes(d, newRS, oldRSs);
-    for (const [rs, size] of sizes) await this.scaleReplicaSet(rs, size, operation);
+    // Every active ReplicaSet is written, for its replica annotations if not its size.
+    for (const [rs, size] of proportionalSizes(d, newRS, oldRSs)) await this.scaleReplicaSet(rs, size);
   }
 
   // ---- strategies ------------------------------------------------------------------------------
