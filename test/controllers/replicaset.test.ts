@@ -98,6 +98,28 @@ describe('ReplicaSet controller', () => {
   });
 });
 
+describe('minReadySeconds', () => {
+  it('counts pods available only once they have been ready that long, looking again by itself', async () => {
+    const rsClient = h.client.resource(resources.replicasets, h.ns);
+    const rs = replicaSet('slowstart', 2);
+    rs.spec!.minReadySeconds = 3;
+    const seen: string[] = [];
+    const abort = new AbortController();
+    const list = await rsClient.list();
+    void (async () => {
+      for await (const ev of rsClient.watch({ resourceVersion: list.metadata.resourceVersion, fieldSelector: 'metadata.name=slowstart', signal: abort.signal })) {
+        seen.push(`${ev.object.status?.readyReplicas ?? 0}/${ev.object.status?.availableReplicas ?? 0}`);
+      }
+    })().catch(() => undefined);
+    await rsClient.create(rs);
+    // Nothing changes after the pods turn ready: only the controller's own requeue can make them available.
+    await waitFor('2 available', async () => (await rsClient.get('slowstart')).status?.availableReplicas === 2);
+    abort.abort();
+    expect(seen).toContain('2/0');
+    expect(seen[seen.length - 1]).toBe('2/2');
+  });
+});
+
 describe('ReplicationController controller', () => {
   it('runs the same logic with a v1 owner reference', async () => {
     const rcClient = h.client.resource(resources.replicationcontrollers, h.ns);
