@@ -7,6 +7,7 @@ import type { DeletedFinalStateUnknown, Deployment, EventRecorder, Pod, ReplicaS
 import { labelSelectorFromObject, matchesLabels } from '../../machinery/labels.js';
 import type { ControllerContext } from '../context.js';
 import { controllerOf } from '../util/controller-ref.js';
+import { errorMessage } from '../util/errors.js';
 import { DeploymentSync } from './syncer.js';
 
 export const name = 'deployment';
@@ -73,7 +74,7 @@ export class DeploymentController {
     try {
       await this.sync(key);
     } catch (e) {
-      this.ctx.log.warn(`%s: error syncing %s: %s`, name, key, e instanceof Error ? e.message : String(e));
+      this.ctx.log.warn(`%s: error syncing %s: %s`, name, key, errorMessage(e));
       throw e;
     }
   }

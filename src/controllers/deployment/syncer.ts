@@ -7,6 +7,7 @@ import { isAlreadyExists, isNotFound, resources } from '../../client/index.js';
 import type { Client, Deployment, EventRecorder, Logger, Pod, ReplicaSet } from '../../client/index.js';
 import { labelSelectorFromObject, matchesLabels } from '../../machinery/labels.js';
 import { assertSameLiveOwner, claimObjects, referenceFor } from '../util/controller-ref.js';
+import { errorMessage, isNamespaceTerminating } from '../util/errors.js';
 import {
   desiredReplicasAnnotation,
   maxRevision,
@@ -60,10 +61,6 @@ export interface SyncDeps {
 interface RSSet {
   newRS: ReplicaSet | undefined;
   oldRSs: ReplicaSet[];
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class DeploymentSync {
@@ -229,7 +226,7 @@ export class DeploymentSync {
           await this.writeStatus();
           throw e;
         }
-      } else if ((e as { status?: { details?: { causes?: { type?: string }[] } } })?.status?.details?.causes?.some((c) => c.type === 'NamespaceTerminating')) {
+      } else if (isNamespaceTerminating(e)) {
         throw e;
       } else {
         const msg = `Failed to create new replica set "${rs.metadata.name}": ${errorMessage(e)}`;

@@ -10,6 +10,7 @@ import { matchesLabels } from '../../machinery/labels.js';
 import type { LabelSelector } from '../../machinery/labels.js';
 import type { ControllerContext } from '../context.js';
 import { assertSameLiveOwner, claimObjects, controllerOf, newControllerRef, referenceFor } from '../util/controller-ref.js';
+import { errorMessage, isNamespaceTerminating } from '../util/errors.js';
 import { Expectations } from '../util/expectations.js';
 import { isPodActive, isPodReady, podKey } from '../util/pod-state.js';
 import { slowStartBatch } from '../util/slow-start.js';
@@ -34,15 +35,6 @@ function unwrap<T>(obj: T | DeletedFinalStateUnknown<T>): T {
   return isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
 }
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** apierrors.HasStatusCause(err, NamespaceTerminatingCause). */
-function namespaceTerminating(e: unknown): boolean {
-  const causes = (e as { status?: { details?: { causes?: { type?: string }[] } } })?.status?.details?.causes;
-  return causes?.some((c) => c.type === 'NamespaceTerminating') ?? false;
-}
 
 export class ReplicaController<T extends ReplicatedObject> {
   readonly queue: WorkQueue<string>;
@@ -88,7 +80,7 @@ export class ReplicaController<T extends ReplicatedObject> {
     try {
       await this.sync(key);
     } catch (e) {
-      this.ctx.log.warn(`%s: error syncing %s: %s`, this.kind.name, key, e instanceof Error ? e.message : String(e));
+      this.ctx.log.warn(`%s: error syncing %s: %s`, this.kind.name, key, errorMessage(e));
       throw e;
     }
   }
@@ -251,7 +243,7 @@ export class ReplicaController<T extends ReplicatedObject> {
         this.recorder.event(referenceFor(owner, this.kind.ownerKind), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
       } catch (e) {
         // Every creation fails in a terminating namespace; that is nothing to report.
-        if (namespaceTerminating(e)) return;
+        if (isNamespaceTerminating(e)) return;
         this.recorder.event(referenceFor(owner, this.kind.ownerKind), 'Warning', 'FailedCreate', `Error creating: ${errorMessage(e)}`);
         throw e;
       }

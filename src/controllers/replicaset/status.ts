@@ -4,6 +4,7 @@
  * creating or deleting pods failed and removed once a sync succeeds.
  */
 import type { Pod } from '../../client/index.js';
+import { errorMessage } from '../util/errors.js';
 import { isPodAvailable, isPodReady } from '../util/pod-state.js';
 
 export interface ReplicaCondition {
@@ -39,9 +40,6 @@ export interface ManageOutcome {
   error?: unknown;
 }
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 export function calculateStatus(
   current: ReplicaStatus | undefined,

@@ -8,6 +8,7 @@
  */
 import { isInvalid, isNotFound } from '../../client/index.js';
 import type { KubeObject, ObjectReference, OwnerReference } from '../../client/index.js';
+import { errorMessage } from './errors.js';
 
 export interface OwnerKind {
   apiVersion: string;
@@ -49,7 +50,7 @@ export interface ClaimOptions<T extends KubeObject> {
 
 export class ClaimError extends Error {
   constructor(readonly errors: unknown[]) {
-    super(errors.map((e) => (e instanceof Error ? e.message : String(e))).join(', '));
+    super(errors.map(errorMessage).join(', '));
   }
 }
 
