@@ -15,7 +15,7 @@ beforeAll(async () => {
   kubectl = await kubectlPath();
   h = await startHarness('shop');
   h.startControllers([deployment.start, replicaset.start]);
-  h.startKubelet();
+  h.startKubelet((pod) => pod.spec?.containers[0].image !== 'never-ready');
 });
 afterAll(async () => {
   await h?.close();
@@ -70,5 +70,13 @@ describe('kubectl rollout', () => {
     expect(rows(await k('rollout', 'history', 'deployment/web')).map((r) => r[0])).toEqual(['2', '3', '4']);
     const rs = rows(await k('get', 'rs'));
     expect(rs.map((r) => r.slice(1, 4))).toEqual(expect.arrayContaining([['2', '2', '2']]));
+  });
+
+  it('status fails once the progress deadline passes', async () => {
+    await k('create', 'deployment', 'stuck', '--image=never-ready');
+    await k('patch', 'deployment/stuck', '-p', '{"spec":{"progressDeadlineSeconds":1}}');
+    const r = await runKubectl(kubectl, ['-n', 'shop', 'rollout', 'status', 'deployment/stuck', '--timeout=60s'], { server: h.fixture.base, timeoutMs: 70_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deployment "stuck" exceeded its progress deadline');
   });
 });
