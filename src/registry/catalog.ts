@@ -1,6 +1,6 @@
 import generated from './generated/resources.json' with { type: 'json' };
 import type { ResourceDefinition, SpecialHandler, Strategy, SubresourceDefinition } from './resource.js';
-import { namespaceStrategy } from './core/namespaces.js';
+import { namespaceFinalizeHandler, namespaceStrategy } from './core/namespaces.js';
 import { bindingHandler, evictionHandler } from './core/pods.js';
 import { podStrategy } from './core/pod-strategy.js';
 import { secretStrategy } from './core/secrets.js';
@@ -112,6 +112,7 @@ const HANDLERS: Record<string, SpecialHandler> = {
 
 /** Code answering subresources other than status, by "plural.group" and subresource. */
 const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
+  namespaces: { finalize: namespaceFinalizeHandler },
   pods: { binding: bindingHandler, eviction: evictionHandler },
   replicationcontrollers: { scale: scaleHandler },
   'deployments.apps': { scale: scaleHandler },
