@@ -3,8 +3,8 @@ import type { ObservedObject, OwnerRef } from '../../src/controllers/garbagecoll
 import { decideAttemptToDelete } from '../../src/controllers/garbagecollector/classify.js';
 import type { OwnerState } from '../../src/controllers/garbagecollector/classify.js';
 
-const namespaced = (apiVersion: string, kind: string): boolean | undefined =>
-  ({ 'apps/v1/ReplicaSet': true, 'v1/Pod': true, 'v1/ConfigMap': true, 'v1/Node': false })[`${apiVersion}/${kind}`];
+const SCOPES: Record<string, boolean> = { 'apps/v1/ReplicaSet': true, 'v1/Pod': true, 'v1/ConfigMap': true, 'v1/Node': false };
+const namespaced = (apiVersion: string, kind: string): boolean | undefined => SCOPES[`${apiVersion}/${kind}`];
 
 function obj(kind: string, name: string, uid: string, owners: OwnerRef[] = [], extra: Partial<ObservedObject> = {}): ObservedObject {
   const apiVersion = kind === 'ReplicaSet' ? 'apps/v1' : 'v1';
