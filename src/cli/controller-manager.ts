@@ -7,6 +7,8 @@ import type { LogFormat } from './logger.js';
 
 export interface ControllerManagerFlags {
   kubeconfig?: string;
+  kubeApiQps: number;
+  kubeApiBurst: number;
   controllers: string[];
   leaderElect: boolean;
   leaderElectLeaseDuration: number;
@@ -43,6 +45,8 @@ export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
     .description('run the cluster-wide controllers (garbage collector, namespace, pod GC) under leader election')
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)').env('PGKUBE_KUBECONFIG'))
+    .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server').argParser(Number).default(20))
+    .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server').argParser(integer).default(30))
     .addOption(
       new Option('--controllers <names>', "controllers to run: '*' is all, 'foo' enables foo, '-foo' disables foo (comma-separated, repeatable)")
         .argParser(list)
@@ -67,7 +71,7 @@ export function controllerManagerCommand(): Command {
 
 export async function runControllerManagerCommand(flags: ControllerManagerFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
-  const config = loadRestConfig({ kubeconfig: flags.kubeconfig });
+  const config = { ...loadRestConfig({ kubeconfig: flags.kubeconfig }), qps: flags.kubeApiQps, burst: flags.kubeApiBurst };
   const stop = new AbortController();
   let signals = 0;
   const onSignal = () => {
