@@ -125,6 +125,9 @@ async function runControllers(opts: ControllerManagerOptions, selected: Controll
 export async function runControllerManager(opts: ControllerManagerOptions): Promise<void> {
   const selected = selectControllers(opts.controllers);
   const client = new Client({ ...opts.config, userAgent: opts.config.userAgent ?? 'pgkube-controller-manager' });
+  // Renewals get their own client, so its rate limiter is never busy with the controllers' requests
+  // (upstream: a separate "leader-election" clientset).
+  const electionClient = new Client({ ...opts.config, userAgent: `${opts.config.userAgent ?? 'pgkube-controller-manager'}/leader-election` });
   opts.log.info({ controllers: selected.map((c) => c.name) }, 'controllers selected');
   try {
     if (!opts.leaderElection.leaderElect) {
@@ -135,7 +138,7 @@ export async function runControllerManager(opts: ControllerManagerOptions): Prom
     const identity = `${os.hostname()}_${randomUUID()}`;
     let leading = false;
     await runLeaderElection({
-      client,
+      client: electionClient,
       namespace: le.resourceNamespace,
       name: le.resourceName,
       identity,
@@ -159,6 +162,6 @@ export async function runControllerManager(opts: ControllerManagerOptions): Prom
       },
     });
   } finally {
-    await client.close();
+    await Promise.all([client.close(), electionClient.close()]);
   }
 }

@@ -216,7 +216,7 @@ export class GarbageCollector {
         return;
       case 'removeOwnerReferences': {
         const remaining = owners.filter((o) => !decision.uids.includes(o.uid));
-        this.ctx.log.info({ object: node.identity, removed: decision.uids }, 'garbage collector: removing references to owners that are gone or waiting');
+        this.ctx.log.info({ kind: node.identity.kind, namespace: node.identity.namespace, name: node.identity.name, removed: decision.uids }, 'garbage collector: removing references to owners that are gone or waiting');
         await api.patch(node.identity.name, { metadata: { resourceVersion: meta.resourceVersion, ownerReferences: remaining.length > 0 ? remaining : null } }, 'merge', { signal: this.ctx.signal });
         return;
       }
@@ -234,7 +234,7 @@ export class GarbageCollector {
 
   private async deleteObject(id: Identity, latest: KubeObject, policy: 'Orphan' | 'Foreground' | 'Background', withVersion: boolean): Promise<void> {
     const ref = this.refFor(id.apiVersion, id.kind);
-    this.ctx.log.info({ object: id, propagationPolicy: policy }, 'garbage collector: deleting object');
+    this.ctx.log.info({ kind: id.kind, namespace: id.namespace, name: id.name, uid: id.uid, propagationPolicy: policy }, 'garbage collector: deleting object');
     try {
       // The uid (and the version read) as preconditions: a newer incarnation, or a change to its owners since
       // it was read, makes the delete fail with a conflict and the object is looked at again.
@@ -259,7 +259,7 @@ export class GarbageCollector {
   private async removeFinalizer(id: Identity, latest: KubeObject, finalizer: string): Promise<void> {
     const ref = this.refFor(id.apiVersion, id.kind);
     const finalizers = (latest.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    this.ctx.log.info({ object: id, finalizer }, 'garbage collector: removing finalizer');
+    this.ctx.log.info({ kind: id.kind, namespace: id.namespace, name: id.name, finalizer }, 'garbage collector: removing finalizer');
     try {
       await this.ctx.client
         .resource(ref, ref.namespaced ? id.namespace : undefined)
