@@ -128,18 +128,30 @@ test('an owner reference to an object of another namespace does not resolve: the
   await createCM('xns-dep', [owner], {}, 'gc-other');
   await withLogs(eventually('xns-dep deleted', () => gone('xns-dep', 'gc-other')));
   expect(await gone('xns-owner', 'gc')).toBe(false);
+  const event = await withLogs(
+    eventually('OwnerRefInvalidNamespace event', async () => {
+      const r = await request(c.url, 'GET', '/api/v1/namespaces/gc-other/events?fieldSelector=reason%3DOwnerRefInvalidNamespace');
+      return r.json.items?.[0];
+    }),
+  );
+  expect(event.type).toBe('Warning');
+  expect(event.involvedObject).toMatchObject({ kind: 'ConfigMap', name: 'xns-dep', namespace: 'gc-other' });
+  expect(event.message).toBe(`ownerRef [v1/ConfigMap, namespace: gc-other, name: xns-owner, uid: ${owner.uid}] does not exist in namespace "gc-other"`);
+  expect(event.source.component).toBe('garbage-collector-controller');
 });
 
 test('a namespaced dependent of a cluster-scoped owner stays while the owner lives and goes with it', async () => {
-  const ns = await request(c.url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gc-owner-ns' } });
-  expect(ns.status).toBe(201);
-  const ref = [{ apiVersion: 'v1', kind: 'Namespace', name: 'gc-owner-ns', uid: ns.json.metadata.uid }];
-  const r = await request(c.url, 'POST', CM(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'of-ns', ownerReferences: ref } });
+  const node = await request(c.url, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'gc-owner-node' } });
+  expect(node.status).toBe(201);
+  const ref = [{ apiVersion: 'v1', kind: 'Node', name: 'gc-owner-node', uid: node.json.metadata.uid }];
+  const r = await request(c.url, 'POST', CM(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'of-node', ownerReferences: ref } });
   expect(r.status).toBe(201);
-  // A live, solid owner: nothing happens to the dependent (checked after another GC action completed).
+  // A live owner: nothing happens to the dependent (checked after another GC action has completed).
   const o = await createCM('probe-owner');
   await createCM('probe-dep', [o]);
   await request(c.url, 'DELETE', `${CM()}/probe-owner`);
   await withLogs(eventually('probe-dep deleted', () => gone('probe-dep')));
-  expect(await gone('of-ns')).toBe(false);
+  expect(await gone('of-node')).toBe(false);
+  expect((await request(c.url, 'DELETE', '/api/v1/nodes/gc-owner-node')).status).toBe(200);
+  await withLogs(eventually('of-node deleted', () => gone('of-node')));
 });

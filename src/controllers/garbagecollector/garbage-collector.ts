@@ -155,6 +155,22 @@ export class GarbageCollector {
     this.absentOwners.add(this.absentKey(owner, namespace));
   }
 
+  /**
+   * A namespaced dependent whose owner's uid belongs to an object of another namespace: the reference can
+   * never resolve, and upstream reports it with a Warning event on the dependent.
+   */
+  private reportInvalidNamespaceOwnerRef(dependent: Identity, owner: OwnerRef): void {
+    const known = this.graph.get(owner.uid);
+    if (!known || known.identity.namespace === dependent.namespace || !this.mapper.find(owner.apiVersion, owner.kind)?.namespaced) return;
+    const invalid = `[${owner.apiVersion}/${owner.kind}, namespace: ${dependent.namespace}, name: ${owner.name}, uid: ${owner.uid}]`;
+    this.ctx.recorder('garbage-collector-controller').event(
+      { apiVersion: dependent.apiVersion, kind: dependent.kind, metadata: { namespace: dependent.namespace, name: dependent.name, uid: dependent.uid } },
+      'Warning',
+      'OwnerRefInvalidNamespace',
+      `ownerRef ${invalid} does not exist in namespace "${dependent.namespace}"`,
+    );
+  }
+
   /** Asks the server about one owner of an object in `namespace` (upstream's isDangling and classifyReferences). */
   private async ownerState(owner: OwnerRef, namespace: string): Promise<OwnerState> {
     if (this.absentOwners.has(this.absentKey(owner, '')) || this.absentOwners.has(this.absentKey(owner, namespace))) return 'absent';
@@ -193,7 +209,11 @@ export class GarbageCollector {
     if (owners.length === 0) return;
     const states = new Map<string, OwnerState>();
     try {
-      for (const o of owners) states.set(o.uid, await this.ownerState(o, meta.namespace ?? ''));
+      for (const o of owners) {
+        const state = await this.ownerState(o, meta.namespace ?? '');
+        if (state === 'absent') this.reportInvalidNamespaceOwnerRef(node.identity, o);
+        states.set(o.uid, state);
+      }
     } catch (err) {
       if (err instanceof NamespacedOwnerOfClusterScopedObject) {
         this.ctx.log.warn({ object: node.identity, err: err.message }, 'garbage collector: ignoring an invalid owner reference');
