@@ -94,3 +94,20 @@ test('the standby takes over after the leader is killed, and nothing is done twi
   // Nothing from the first round was redone by the new leader.
   expect(actions(b).filter((l) => l.includes('one-'))).toEqual([]);
 });
+
+test('a leader that was paused past its lease finds the Lease taken when it wakes, and exits', async () => {
+  // Continues on the cluster above: the second controller-manager leads now.
+  const b = c.processes[1];
+  const idB = identityOf(b)!;
+  const d = c.startControllerManager();
+  await withLogs(eventually('a new standby sees the leader', async () => d.output().includes(`"new leader elected" leader="${idB}"`)));
+  b.child.kill('SIGSTOP');
+  try {
+    await withLogs(eventually('the standby takes over from the paused leader', async () => identityOf(d), 30_000));
+  } finally {
+    b.child.kill('SIGCONT');
+  }
+  expect(await b.exited).toBe(1);
+  expect(b.output()).toContain('"leaderelection lost"');
+  expect((await request(c.url, 'GET', LEASE)).json.spec.holderIdentity).toBe(identityOf(d));
+});
