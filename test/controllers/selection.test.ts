@@ -1,6 +1,6 @@
 import { CONTROLLERS, selectControllers } from '../../src/controllers/controller-manager.js';
-import { terminatedOverThreshold } from '../../src/controllers/podgc/select.js';
-import type { Pod } from '../../src/client/index.js';
+import { terminatedOverThreshold, terminatingOnOutOfServiceNodes } from '../../src/controllers/podgc/select.js';
+import type { Node, Pod } from '../../src/client/index.js';
 
 describe('--controllers', () => {
   const names = (flag: string[]) => selectControllers(flag).map((c) => c.name);
@@ -38,5 +38,23 @@ describe('terminated pods over the threshold', () => {
     expect(terminatedOverThreshold(pods, 2).map((x) => x.metadata.name)).toEqual(['evicted', 'old']);
     expect(terminatedOverThreshold(pods, 4)).toEqual([]);
     expect(terminatedOverThreshold(pods, 0)).toEqual([]);
+  });
+});
+
+describe('terminating pods on out-of-service nodes', () => {
+  const node = (name: string, ready: boolean, outOfService: boolean): Node => ({
+    metadata: { name },
+    spec: outOfService ? { taints: [{ key: 'node.kubernetes.io/out-of-service', effect: 'NoExecute' }] } : {},
+    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
+  const pod = (name: string, nodeName: string, deleting: boolean): Pod => ({
+    metadata: { name, namespace: 'ns', ...(deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}) },
+    spec: { nodeName, containers: [] },
+  });
+
+  test('only deleting pods on a tainted node that is not Ready', () => {
+    const nodes = [node('down', false, true), node('tainted-but-ready', true, true), node('not-ready', false, false)];
+    const pods = [pod('a', 'down', true), pod('b', 'down', false), pod('c', 'tainted-but-ready', true), pod('d', 'not-ready', true)];
+    expect(terminatingOnOutOfServiceNodes(pods, nodes).map((p) => p.metadata.name)).toEqual(['a']);
   });
 });

@@ -1,7 +1,7 @@
 import { isNotFound, resources } from '../../client/index.js';
 import type { Client, Logger, Node, Pod, PodCondition } from '../../client/index.js';
 import type { ControllerContext } from '../context.js';
-import { isTerminated, missingNodes, podsOnDeletedNodes, terminatedOverThreshold, unscheduledTerminating } from './select.js';
+import { isTerminated, missingNodes, podsOnDeletedNodes, terminatedOverThreshold, terminatingOnOutOfServiceNodes, unscheduledTerminating } from './select.js';
 
 export const name = 'podgc';
 
@@ -25,8 +25,8 @@ function podKey(p: Pod): string {
 /**
  * The pod garbage collector (upstream: pkg/controller/podgc): every period it deletes pods bound to nodes
  * that have stayed missing through the quarantine (after marking them Failed with a DisruptionTarget
- * condition), terminating pods that were never scheduled, and the oldest terminated pods beyond the
- * threshold. Deletions are forced (grace period 0), as nothing will ever run those pods again.
+ * condition), terminating pods that were never scheduled or whose node is out of service, and the oldest
+ * terminated pods beyond the threshold. Deletions are forced (grace period 0), as nothing will ever run those pods again.
  */
 export async function start(ctx: ControllerContext, opts: PodGCOptions = {}): Promise<void> {
   const pods = ctx.informers.informerFor(resources.pods);
@@ -63,6 +63,7 @@ export class PodGC {
   async pass(): Promise<void> {
     const pods = this.listPods();
     await this.gcTerminated(pods);
+    await this.gcTerminating(pods);
     await this.gcOrphaned(pods);
     await this.gcUnscheduledTerminating(pods);
   }
@@ -71,6 +72,13 @@ export class PodGC {
     const victims = terminatedOverThreshold(pods, this.opts.terminatedPodThreshold ?? 12_500);
     if (victims.length > 0) this.log.info({ count: victims.length }, 'pod GC: garbage collecting terminated pods over the threshold');
     for (const p of victims) await this.markFailedAndDelete(p);
+  }
+
+  private async gcTerminating(pods: Pod[]): Promise<void> {
+    for (const p of terminatingOnOutOfServiceNodes(pods, this.listNodes())) {
+      this.log.info({ pod: podKey(p), node: p.spec?.nodeName }, 'pod GC: deleting terminating pod on an out-of-service node');
+      await this.markFailedAndDelete(p);
+    }
   }
 
   private async gcOrphaned(pods: Pod[]): Promise<void> {

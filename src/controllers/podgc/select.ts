@@ -1,4 +1,4 @@
-import type { Pod } from '../../client/index.js';
+import type { Node, Pod } from '../../client/index.js';
 
 /**
  * Which pods the pod garbage collector removes, as pure functions over the cached pods and nodes
@@ -55,4 +55,23 @@ export function podsOnDeletedNodes(pods: Pod[], deleted: Set<string>): Pod[] {
 /** Pods being deleted that were never scheduled: nothing will ever finish their deletion. */
 export function unscheduledTerminating(pods: Pod[]): Pod[] {
   return pods.filter((p) => p.metadata.deletionTimestamp && !p.spec?.nodeName);
+}
+
+
+const OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service';
+
+function isReady(node: Node): boolean {
+  return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * Pods being deleted on nodes an operator has declared out of service (the out-of-service taint on a node
+ * that is not Ready): their kubelet will never confirm the deletion (upstream's gcTerminating).
+ */
+export function terminatingOnOutOfServiceNodes(pods: Pod[], nodes: Node[]): Pod[] {
+  const out = new Set(
+    nodes.filter((n) => !isReady(n) && (n.spec?.taints ?? []).some((t) => t.key === OUT_OF_SERVICE_TAINT)).map((n) => n.metadata.name!),
+  );
+  if (out.size === 0) return [];
+  return pods.filter((p) => p.metadata.deletionTimestamp && p.spec?.nodeName && out.has(p.spec.nodeName));
 }
