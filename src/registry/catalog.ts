@@ -3,6 +3,7 @@ import type { ResourceDefinition, SpecialHandler, Strategy, SubresourceDefinitio
 import { namespaceFinalizeHandler, namespaceStrategy } from './core/namespaces.js';
 import { bindingHandler, evictionHandler } from './core/pods.js';
 import { podStrategy } from './core/pod-strategy.js';
+import { replicationControllerStrategy } from './core/replicationcontrollers.js';
 import { secretStrategy } from './core/secrets.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
@@ -89,6 +90,7 @@ const CATEGORIES: Record<string, string[]> = {
 const STRATEGIES: Record<string, Strategy> = {
   namespaces: namespaceStrategy,
   pods: podStrategy,
+  replicationcontrollers: replicationControllerStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,

@@ -104,6 +104,18 @@ describe('delete options become garbage-collector finalizers (upstream deletionF
     expect((await request(f.base, 'GET', `${CM}/only-orphan`)).status).toBe(404);
   });
 
+  test('v1 ReplicationControllers orphan by default, as upstream', async () => {
+    const rc = {
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'rc' },
+      spec: { selector: { a: 'b' }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    };
+    expect((await request(f.base, 'POST', '/api/v1/namespaces/gcf/replicationcontrollers', rc)).status).toBe(201);
+    const r = await request(f.base, 'DELETE', '/api/v1/namespaces/gcf/replicationcontrollers/rc');
+    expect(r.json.metadata.finalizers).toEqual(['orphan']);
+  });
+
   test('batch/v1 Jobs orphan by default; apps/v1 kinds delete dependents by default', async () => {
     const job = {
       apiVersion: 'batch/v1',
