@@ -5,7 +5,7 @@ import { discoverResources, ResourceMapper, supportsAll } from '../discovery.js'
 import type { DiscoveredResource } from '../discovery.js';
 import { decideAttemptToDelete } from './classify.js';
 import type { OwnerState } from './classify.js';
-import { DependencyGraph, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from './graph.js';
+import { DependencyGraph, FINALIZER_FOREGROUND, FINALIZER_ORPHAN, refMatchesNode } from './graph.js';
 import type { Identity, ObservedObject, OwnerRef } from './graph.js';
 
 export interface GarbageCollectorOptions {
@@ -177,6 +177,10 @@ export class GarbageCollector {
     const ref = this.refFor(owner.apiVersion, owner.kind);
     if (ref.namespaced && namespace === '') throw new NamespacedOwnerOfClusterScopedObject(`cluster-scoped object refers to namespaced owner ${owner.kind} ${owner.name}`);
     const ownerNamespace = ref.namespaced ? namespace : '';
+    // An owner the informers show alive keeps the object: no request needed (a stale cache only delays the
+    // collection until the owner's deletion arrives). Every decision to delete is made on a live GET.
+    const known = this.graph.get(owner.uid);
+    if (known && !known.beingDeleted && refMatchesNode(owner, namespace, known.identity, ref.namespaced)) return 'solid';
     let live: KubeObject;
     try {
       live = await this.ctx.client.resource(ref, ref.namespaced ? namespace : undefined).get(owner.name, { signal: this.ctx.signal });
