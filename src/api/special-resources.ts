@@ -92,9 +92,10 @@ export async function serveSpecial(
 
   let body: KubeObject | undefined;
   if ((info.verb === 'create' || info.verb === 'update') && !handler.connect) {
+    // namespaces/{name}/finalize: the request info names the namespace, but a Namespace has no namespace.
     body = handler.checksBodyTarget
       ? await readTypedBody(req, kind, undefined, undefined)
-      : await readTypedBody(req, kind, info.name || undefined, info.namespace || undefined);
+      : await readTypedBody(req, kind, info.name || undefined, def.namespaced ? info.namespace || undefined : undefined);
   }
   const out = await handler.handle({ ...base, verb: info.verb, body });
   if (out.contentType !== undefined) {

@@ -20,7 +20,7 @@ import { Watcher } from '../watch/watcher.js';
 import type { WatchSink } from '../watch/watcher.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { decideDelete, decideUpdate, prepareCreate } from './object-lifecycle.js';
-import type { DeletePreconditions } from './object-lifecycle.js';
+import type { DeletePreconditions, UpdateSubresource } from './object-lifecycle.js';
 import { apiVersionOf, groupResource } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { compileSelectors } from './selectors.js';
@@ -62,6 +62,7 @@ export interface WriteOptions {
 export interface DeleteParams {
   preconditions?: DeletePreconditions;
   propagationPolicy?: string;
+  orphanDependents?: boolean;
   dryRun?: boolean;
 }
 
@@ -174,7 +175,7 @@ export class GenericStore {
     namespace: string,
     name: string,
     body: KubeObject,
-    opts: WriteOptions & { subresource?: '' | 'status' } = {},
+    opts: WriteOptions & { subresource?: UpdateSubresource } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
     const record = this.updateRecorder(opts.fieldManager, opts.managerSubresource ?? subresource);

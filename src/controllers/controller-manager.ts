@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import os from 'node:os';
+import { Client, EventRecorder, runLeaderElection, SharedInformerFactory } from '../client/index.js';
+import type { Logger, RestConfig } from '../client/index.js';
+import type { ControllerContext } from './context.js';
+import * as garbagecollector from './garbagecollector/index.js';
+import * as namespace from './namespace/index.js';
+import * as podgc from './podgc/index.js';
+
+/** Per-controller settings from the command line. */
+export interface ControllerSettings {
+  concurrentGCSyncs: number;
+  concurrentNamespaceSyncs: number;
+  terminatedPodGCThreshold: number;
+  podGCCheckPeriodMs?: number;
+  podGCQuarantineMs?: number;
+}
+
+interface ControllerEntry {
+  /** kube-controller-manager 1.33's name, as --controllers takes it. */
+  name: string;
+  /** The older short name, also accepted (and the `name` its module exports). */
+  alias: string;
+  run(ctx: ControllerContext, s: ControllerSettings): Promise<void>;
+}
+
+/**
+ * Every controller this process can run, in one table (upstream: NewControllerDescriptors). The replica
+ * set, replication controller and deployment controllers belong here too, once their modules exist.
+ */
+export const CONTROLLERS: ControllerEntry[] = [
+  {
+    name: 'garbage-collector-controller',
+    alias: garbagecollector.name,
+    run: (ctx, s) => garbagecollector.start(ctx, { workers: s.concurrentGCSyncs }),
+  },
+  {
+    name: 'namespace-controller',
+    alias: namespace.name,
+    run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs }),
+  },
+  {
+    name: 'pod-garbage-collector-controller',
+    alias: podgc.name,
+    run: (ctx, s) =>
+      podgc.start(ctx, { terminatedPodThreshold: s.terminatedPodGCThreshold, checkPeriodMs: s.podGCCheckPeriodMs, quarantineMs: s.podGCQuarantineMs }),
+  },
+];
+
+/**
+ * Which controllers run, from --controllers as upstream reads it: "*" is every controller that is on by
+ * default, "name" turns one on, "-name" turns one off; the last word about a name wins over "*". Unknown
+ * names are an error.
+ */
+export function selectControllers(flag: string[], table: ControllerEntry[] = CONTROLLERS): ControllerEntry[] {
+  const find = (n: string) => table.find((c) => c.name === n || c.alias === n);
+  for (const word of flag) {
+    const n = word.startsWith('-') ? word.slice(1) : word;
+    if (n !== '*' && !find(n)) throw new Error(`"${n}" is not in the list of known controllers`);
+  }
+  const star = flag.includes('*');
+  return table.filter((c) => {
+    if (flag.includes(`-${c.name}`) || flag.includes(`-${c.alias}`)) return false;
+    if (flag.includes(c.name) || flag.includes(c.alias)) return true;
+    return star;
+  });
+}
+
+export interface LeaderElectionSettings {
+  leaderElect: boolean;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  resourceNamespace: string;
+  resourceName: string;
+}
+
+export interface ControllerManagerOptions {
+  config: RestConfig;
+  controllers: string[];
+  leaderElection: LeaderElectionSettings;
+  settings: ControllerSettings;
+  log: Logger;
+  signal: AbortSignal;
+  /** Called when leadership is lost: upstream exits the process so nothing runs twice. */
+  onLeadershipLost(): void;
+}
+
+/** Runs the selected controllers with one client and one informer factory, until `signal` aborts. */
+async function runControllers(opts: ControllerManagerOptions, selected: ControllerEntry[], client: Client, signal: AbortSignal): Promise<void> {
+  // Every informer, queue and request of every controller listens on this one signal.
+  setMaxListeners(0, signal);
+  const informers = new SharedInformerFactory(client, { log: opts.log });
+  const recorders = new Map<string, EventRecorder>();
+  const ctx: ControllerContext = {
+    client,
+    informers,
+    recorder(component) {
+      let r = recorders.get(component);
+      if (!r) recorders.set(component, (r = new EventRecorder(client, { component, host: os.hostname() }, { log: opts.log })));
+      return r;
+    },
+    log: opts.log,
+    signal,
+  };
+  const running = selected.map(async (c) => {
+    opts.log.info({ controller: c.name }, 'Starting controller');
+    try {
+      await c.run(ctx, opts.settings);
+    } catch (err) {
+      if (!signal.aborted) opts.log.error({ controller: c.name, err: err instanceof Error ? err.message : String(err) }, 'controller stopped with an error');
+    }
+  });
+  // Informers asked for by the controllers so far start now; later ones start when asked for.
+  informers.start(signal);
+  await Promise.all(running);
+  await informers.shutdown();
+}
+
+/**
+ * kube-controller-manager: with leader election (the default) the controllers run only while this process
+ * holds the Lease kube-system/kube-controller-manager; identity is "<hostname>_<uuid>" as upstream.
+ */
+export async function runControllerManager(opts: ControllerManagerOptions): Promise<void> {
+  const selected = selectControllers(opts.controllers);
+  const client = new Client({ ...opts.config, userAgent: opts.config.userAgent ?? 'pgkube-controller-manager' });
+  // Renewals get their own client, so its rate limiter is never busy with the controllers' requests
+  // (upstream: a separate "leader-election" clientset).
+  const electionClient = new Client({ ...opts.config, userAgent: `${opts.config.userAgent ?? 'pgkube-controller-manager'}/leader-election` });
+  opts.log.info({ controllers: selected.map((c) => c.name) }, 'controllers selected');
+  try {
+    if (!opts.leaderElection.leaderElect) {
+      await runControllers(opts, selected, client, opts.signal);
+      return;
+    }
+    const le = opts.leaderElection;
+    const identity = `${os.hostname()}_${randomUUID()}`;
+    let leading = false;
+    await runLeaderElection({
+      client: electionClient,
+      namespace: le.resourceNamespace,
+      name: le.resourceName,
+      identity,
+      leaseDurationMs: le.leaseDurationMs,
+      renewDeadlineMs: le.renewDeadlineMs,
+      retryPeriodMs: le.retryPeriodMs,
+      log: opts.log,
+      signal: opts.signal,
+      onStartedLeading: async (signal) => {
+        leading = true;
+        opts.log.info({ identity }, 'started leading');
+        await runControllers(opts, selected, client, signal);
+      },
+      onStoppedLeading: () => {
+        if (!leading || opts.signal.aborted) return;
+        opts.log.error({ identity }, 'leaderelection lost');
+        opts.onLeadershipLost();
+      },
+      onNewLeader: (holder) => {
+        if (holder !== identity) opts.log.info({ leader: holder }, 'new leader elected');
+      },
+    });
+  } finally {
+    await Promise.all([client.close(), electionClient.close()]);
+  }
+}
