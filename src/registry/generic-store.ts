@@ -48,6 +48,7 @@ export interface WatchParams {
 export interface DeleteParams {
   preconditions?: DeletePreconditions;
   propagationPolicy?: string;
+  gracePeriodSeconds?: number;
   dryRun?: boolean;
 }
 
