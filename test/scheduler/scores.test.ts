@@ -124,7 +124,7 @@ describe('schedulePod with the default profile', () => {
     for (let i = 0; i < 6; i++) {
       const pod = makePod(`r${i}`, { containers: [container({ cpu: '100m', memory: '100Mi' })] }, { ownerReferences: [owner] });
       const result = schedulePod(defaultProfile, pod, nodes);
-      if (!result.node) throw new Error(result.message);
+      if (result.node === undefined) throw new Error(result.message);
       nodes.find((n) => n.name === result.node)!.addPod({ ...pod, spec: { ...pod.spec, nodeName: result.node } });
     }
     expect(nodes.map((n) => n.pods.size)).toEqual([2, 2, 2]);
