@@ -3,9 +3,14 @@
  * informers, plus pods "assumed" onto a node while their binding is in flight, so the next decisions count
  * them before the informer reports the bound pod.
  */
-import { objectKeyOf } from './keys.js';
+import { objectKey } from '../client/index.js';
 import { NodeInfo } from './node-info.js';
 import type { Node, Pod } from './types.js';
+
+/** The pod as it will be once bound to `node`. */
+export function withNodeName(pod: Pod, node: string): Pod {
+  return { ...pod, spec: { containers: [], ...pod.spec, nodeName: node } };
+}
 
 interface PodState {
   node: string;
@@ -59,7 +64,7 @@ export class SchedulerCache {
   addOrUpdatePod(pod: Pod): void {
     const node = pod.spec?.nodeName;
     if (!node) return;
-    const key = objectKeyOf(pod);
+    const key = objectKey(pod);
     const state = this.podStates.get(key);
     if (state && state.node !== node) this.infos.get(state.node)?.removePod(key);
     this.info(node).addPod(pod);
@@ -77,14 +82,14 @@ export class SchedulerCache {
 
   /** Counts `pod` on `node` until its binding is confirmed by the informer or forgotten. */
   assume(pod: Pod, node: string): void {
-    const key = objectKeyOf(pod);
-    this.info(node).addPod({ ...pod, spec: { ...pod.spec, nodeName: node } });
+    const key = objectKey(pod);
+    this.info(node).addPod(withNodeName(pod, node));
     this.podStates.set(key, { node, assumed: true });
   }
 
   /** The binding failed: the assumed pod no longer counts. */
   forget(pod: Pod): void {
-    const key = objectKeyOf(pod);
+    const key = objectKey(pod);
     if (this.podStates.get(key)?.assumed) this.removePod(key);
   }
 

@@ -2,7 +2,7 @@
  * What the scheduler knows about one node: the Node itself and the pods on it (bound, or assumed while
  * their binding is in flight), with the sums the filters and scores read (upstream's NodeInfo).
  */
-import { objectKeyOf } from './keys.js';
+import { objectKey } from '../client/index.js';
 import { CPU, MEMORY, nodeAllocatable, podRequests } from './resources.js';
 import type { Amounts } from './resources.js';
 import type { Node, Pod } from './types.js';
@@ -54,7 +54,7 @@ export class NodeInfo {
   }
 
   addPod(pod: Pod): void {
-    const key = objectKeyOf(pod);
+    const key = objectKey(pod);
     if (this.pods.has(key)) this.removePod(key);
     const entry: PodEntry = { pod, requested: podRequests(pod), nonZero: podRequests(pod, true), ports: hostPortsOf(pod) };
     this.pods.set(key, entry);

@@ -57,12 +57,12 @@ function addAmounts(into: Amounts, other: Amounts): void {
  * defaults, as the scoring plugins see them.
  */
 export function podRequests(pod: Pod, nonZero = false): Amounts {
-  const spec = pod.spec ?? {};
+  const spec = pod.spec;
   const total: Amounts = new Map();
-  for (const c of spec.containers ?? []) addAmounts(total, containerRequests(c, nonZero));
+  for (const c of spec?.containers ?? []) addAmounts(total, containerRequests(c, nonZero));
   const sidecars: Amounts = new Map();
   const initMax: Amounts = new Map();
-  for (const c of spec.initContainers ?? []) {
+  for (const c of spec?.initContainers ?? []) {
     const req = containerRequests(c, nonZero);
     if (c.restartPolicy === 'Always') {
       addAmounts(sidecars, req);
@@ -74,7 +74,7 @@ export function podRequests(pod: Pod, nonZero = false): Amounts {
     maxInto(initMax, withSidecars);
   }
   maxInto(total, initMax);
-  addList(total, spec.overhead);
+  addList(total, spec?.overhead);
   return total;
 }
 

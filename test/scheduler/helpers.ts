@@ -1,3 +1,4 @@
+import { withNodeName } from '../../src/scheduler/cache.js';
 import { NodeInfo } from '../../src/scheduler/node-info.js';
 import type { Container, Node, Pod, PodSpec } from '../../src/scheduler/types.js';
 
@@ -25,6 +26,6 @@ export function makePod(name: string, spec: Partial<PodSpec> = {}, meta: Partial
 
 export function info(node: Node, pods: Pod[] = []): NodeInfo {
   const n = new NodeInfo(node);
-  for (const p of pods) n.addPod({ ...p, spec: { ...p.spec, nodeName: node.metadata.name } });
+  for (const p of pods) n.addPod(withNodeName(p, node.metadata.name!));
   return n;
 }

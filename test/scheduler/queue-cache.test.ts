@@ -1,4 +1,4 @@
-import { SchedulerCache } from '../../src/scheduler/cache.js';
+import { SchedulerCache, withNodeName } from '../../src/scheduler/cache.js';
 import { backoffMs, SchedulingQueue } from '../../src/scheduler/queue.js';
 import { container, makeNode, makePod } from './helpers.js';
 
@@ -92,7 +92,7 @@ describe('SchedulerCache', () => {
     cache.forget(pod('a'));
     expect(n1.requestedOf('cpu')).toBe(0);
     cache.assume(pod('b'), 'n1');
-    cache.addOrUpdatePod({ ...pod('b'), spec: { ...pod('b').spec, nodeName: 'n1' } });
+    cache.addOrUpdatePod(withNodeName(pod('b'), 'n1'));
     expect(cache.isAssumed('default/b')).toBe(false);
     expect(n1.requestedOf('cpu')).toBe(1000);
     cache.forget(pod('b'));
@@ -103,7 +103,7 @@ describe('SchedulerCache', () => {
 
   test('pods seen before their node are kept; only nodes with a Node object are offered', () => {
     const cache = new SchedulerCache();
-    cache.addOrUpdatePod({ ...pod('a'), spec: { ...pod('a').spec, nodeName: 'late' } });
+    cache.addOrUpdatePod(withNodeName(pod('a'), 'late'));
     expect(cache.nodeInfos()).toHaveLength(0);
     cache.addOrUpdateNode(makeNode('late'));
     expect(cache.nodeInfos()[0].requestedOf('cpu')).toBe(1000);

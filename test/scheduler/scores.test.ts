@@ -1,3 +1,4 @@
+import { withNodeName } from '../../src/scheduler/cache.js';
 import { schedulePod } from '../../src/scheduler/algorithm.js';
 import { CycleState, defaultNormalizeScore } from '../../src/scheduler/framework.js';
 import type { ScorePlugin } from '../../src/scheduler/framework.js';
@@ -125,7 +126,7 @@ describe('schedulePod with the default profile', () => {
       const pod = makePod(`r${i}`, { containers: [container({ cpu: '100m', memory: '100Mi' })] }, { ownerReferences: [owner] });
       const result = schedulePod(defaultProfile, pod, nodes);
       if (result.node === undefined) throw new Error(result.message);
-      nodes.find((n) => n.name === result.node)!.addPod({ ...pod, spec: { ...pod.spec, nodeName: result.node } });
+      nodes.find((n) => n.name === result.node)!.addPod(withNodeName(pod, result.node));
     }
     expect(nodes.map((n) => n.pods.size)).toEqual([2, 2, 2]);
   });
