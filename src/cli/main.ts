@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runApiServer } from './apiserver.js';
 import { LOG_FORMATS } from './logger.js';
+import { DEFAULT_SCHEDULER_NAME, runScheduler } from './scheduler.js';
 import { runKubeconfig, runUp } from './up.js';
 
 function integer(value: string): number {
@@ -70,6 +71,21 @@ program
   .addOption(new Option('--data-dir <dir>', 'the cluster\'s data directory (default: ~/.pgkube, or /var/lib/pgkube as root)').env('PGKUBE_DATA_DIR'))
   .addOption(new Option('--server <url>', 'put this server URL in it (e.g. as another host reaches the cluster)'))
   .action(runKubeconfig);
+
+program
+  .command('scheduler')
+  .description('place pending pods on nodes (kube-scheduler), leader-elected on the Lease kube-system/kube-scheduler')
+  .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: $KUBECONFIG, in-cluster, ~/.kube/config)').env('KUBECONFIG'))
+  .addOption(new Option('--scheduler-name <name>', 'the spec.schedulerName of the pods this scheduler places').default(DEFAULT_SCHEDULER_NAME))
+  .addOption(new Option('--no-leader-elect', 'schedule without taking the leader Lease (only one scheduler may run then)'))
+  .addOption(new Option('--leader-elect-namespace <ns>', 'namespace of the leader Lease').default('kube-system'))
+  .addOption(new Option('--leader-elect-name <name>', 'name of the leader Lease').default('kube-scheduler'))
+  .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server').argParser(positive).default(50))
+  .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server').argParser(positive).default(100))
+  .addOption(new Option('--parallel-bindings <n>', 'pod bindings in flight at once').argParser(positive).default(64))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
+  .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
+  .action(runScheduler);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`pgkube: ${(err as Error).message}\n`);

@@ -132,8 +132,11 @@ export class SchedulingQueue {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** A new or changed pending pod. A pod already waiting keeps its place; an unschedulable one is retried. */
-  add(key: string, pod: Pod): void {
+  /**
+   * A new or changed pending pod. A pod already waiting keeps its place; an unschedulable one is retried
+   * when `retry` (its spec or metadata changed), else only its stored copy is replaced.
+   */
+  add(key: string, pod: Pod, retry = true): void {
     if (this.inFlight.has(key)) {
       this.inFlight.get(key)!.pod = pod;
       return;
@@ -145,8 +148,9 @@ export class SchedulingQueue {
     }
     const old = this.unschedulable.get(key);
     if (old) {
-      this.unschedulable.delete(key);
       old.pod = pod;
+      if (!retry) return;
+      this.unschedulable.delete(key);
       this.requeue(old);
       return;
     }
