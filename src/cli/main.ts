@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runApiServer } from './apiserver.js';
+import { runAgent } from './agent.js';
 import { LOG_FORMATS } from './logger.js';
 import { DEFAULT_SCHEDULER_NAME, runScheduler } from './scheduler.js';
 import { runKubeconfig, runUp } from './up.js';
@@ -86,6 +87,24 @@ program
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .action(runScheduler);
+
+program
+  .command('agent')
+  .description('run nodes (kubelet): register them, keep their leases and status, run the pods bound to them')
+  .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: $KUBECONFIG, in-cluster, ~/.kube/config)').env('KUBECONFIG'))
+  .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['simulated']).default('simulated'))
+  .addOption(new Option('--nodes <n>', 'how many nodes this process runs').argParser(positive).default(1))
+  .addOption(new Option('--node-name-prefix <prefix>', 'node names are <prefix><index>').default('sim-node-'))
+  .addOption(new Option('--pod-start-delay <duration>', 'time from accepting a pod to its containers running (e.g. 1s, 500ms)').argParser(duration).default(1, '1s'))
+  .addOption(new Option('--cpu <quantity>', 'CPU capacity of each node').default('32'))
+  .addOption(new Option('--memory <quantity>', 'memory capacity of each node').default('256Gi'))
+  .addOption(new Option('--pods <n>', 'pod capacity of each node').default('110'))
+  .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server (default: 50 per node)').argParser(positive))
+  .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server (default: 100 per node)').argParser(positive))
+  .addOption(new Option('--status-workers <n>', 'pod status writes in flight at once').argParser(positive).default(32))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
+  .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
+  .action(runAgent);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`pgkube: ${(err as Error).message}\n`);
