@@ -217,8 +217,10 @@ export class Agent {
       const rt = runtime.status(uid)!;
       const allStopped = rt.containers.every((c) => !c.state.running);
       if (!allStopped) {
-        // Stop the containers within the grace period, then come back to finish.
-        void runtime.killPod(uid, pod.metadata.deletionGracePeriodSeconds ?? 0).then(() => this.queue.add(key));
+        // Stop the containers by the deletion deadline (a later, shorter delete moves it closer), then finish.
+        const remaining = Math.max(0, (Date.parse(pod.metadata.deletionTimestamp) - Date.now()) / 1000);
+        const grace = Math.min(pod.metadata.deletionGracePeriodSeconds ?? 0, Number.isFinite(remaining) ? Math.ceil(remaining) : 0);
+        void runtime.killPod(uid, grace).then(() => this.queue.add(key));
         return;
       }
       await this.writeStatus(pod, node, uid);

@@ -42,6 +42,9 @@ interface SimPod {
   status: RuntimePodStatus;
   timers: NodeJS.Timeout[];
   stopped?: Promise<void>;
+  resolveStop?: () => void;
+  /** When the containers are killed, once a stop was asked for (ms since the epoch). */
+  killAt?: number;
 }
 
 export interface SimulatedRuntimeOptions {
@@ -140,16 +143,22 @@ export class SimulatedRuntime implements PodRuntime {
   killPod(uid: string, gracePeriodSeconds: number): Promise<void> {
     const sim = this.pods.get(uid);
     if (!sim) return Promise.resolve();
-    if (sim.stopped) return sim.stopped;
+    const deadline = Date.now() + Math.max(0, gracePeriodSeconds) * 1000;
+    // A second stop with a shorter grace period (a delete that shortens it) brings the kill forward.
+    if (sim.stopped && sim.killAt !== undefined && deadline >= sim.killAt) return sim.stopped;
     for (const t of sim.timers) clearTimeout(t);
-    sim.stopped = new Promise<void>((resolve) => {
-      // The containers ignore SIGTERM: they are killed (exit 137) when the grace period ends.
-      const t = setTimeout(() => {
-        this.exit(uid, 137);
-        resolve();
-      }, Math.max(0, gracePeriodSeconds) * 1000);
-      sim.timers.push(t);
+    sim.timers = [];
+    sim.killAt = deadline;
+    sim.stopped ??= new Promise<void>((resolve) => {
+      sim.resolveStop = resolve;
     });
+    // The containers ignore SIGTERM: they are killed (exit 137) when the grace period ends.
+    sim.timers.push(
+      setTimeout(() => {
+        this.exit(uid, 137);
+        sim.resolveStop?.();
+      }, deadline - Date.now()),
+    );
     return sim.stopped;
   }
 
