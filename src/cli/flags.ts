@@ -22,3 +22,20 @@ export function duration(value: string): number {
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError('must be a duration such as 3s, 500ms or 1m');
   return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
 }
+
+/** A repeatable flag: every value given. */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A comma-separated list flag, repeatable too (--tls-san a --tls-san b,c, or PGKUBE_TLS_SAN=a,b). */
+export function commaList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+/** true/false as Go's flag package reads booleans given a value. */
+export function boolean(value: string): boolean {
+  if (/^(true|1|t)$/i.test(value)) return true;
+  if (/^(false|0|f)$/i.test(value)) return false;
+  throw new InvalidArgumentError('must be true or false');
+}

@@ -1,30 +1,11 @@
 import { Command, Option } from 'commander';
 import { runApiServer } from './apiserver.js';
 import { controllerManagerCommand } from './controller-manager.js';
-import { duration, integer, positive } from './flags.js';
+import { boolean, commaList, duration, integer, positive, repeatable } from './flags.js';
+import { runAgent } from './agent.js';
 import { LOG_FORMATS } from './logger.js';
+import { DEFAULT_SCHEDULER_NAME, runScheduler } from './scheduler.js';
 import { runKubeconfig, runUp } from './up.js';
-
-/** --tls-san a --tls-san b,c (and PGKUBE_TLS_SAN=a,b): all of them. */
-/** A repeatable flag: every value given. */
-function repeatable(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** A comma-separated list flag (repeatable too). */
-function commaList(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-}
-
-function boolean(value: string): boolean {
-  if (/^(true|1|t)$/i.test(value)) return true;
-  if (/^(false|0|f)$/i.test(value)) return false;
-  throw new InvalidArgumentError('must be true or false');
-}
-
-function sanList(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-}
 
 const program = new Command('pgkube').description('A Kubernetes control plane whose only state is PostgreSQL');
 
@@ -62,7 +43,7 @@ program
   .addOption(new Option('--port <port>', 'API server port').env('PGKUBE_PORT').argParser(integer).default(6443))
   .addOption(new Option('--bind-address <address>', 'address the API server listens on').env('PGKUBE_BIND_ADDRESS').default('127.0.0.1'))
   .addOption(new Option('--database-url <url>', 'use this PostgreSQL instead of the embedded one').env('PGKUBE_DATABASE_URL'))
-  .addOption(new Option('--tls-san <name>', 'extra DNS name or IP address for the serving certificate (repeatable, or comma-separated)').env('PGKUBE_TLS_SAN').argParser(sanList))
+  .addOption(new Option('--tls-san <name>', 'extra DNS name or IP address for the serving certificate (repeatable, or comma-separated)').env('PGKUBE_TLS_SAN').argParser(commaList))
   .addOption(new Option('--kubeconfig <file>', 'merge the admin kubeconfig into this file instead of $KUBECONFIG or ~/.kube/config').env('PGKUBE_KUBECONFIG'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('warn'))
   .action(runUp);
@@ -75,6 +56,39 @@ program
   .action(runKubeconfig);
 
 program.addCommand(controllerManagerCommand());
+
+program
+  .command('scheduler')
+  .description('place pending pods on nodes (kube-scheduler), leader-elected on the Lease kube-system/kube-scheduler')
+  .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: $KUBECONFIG, in-cluster, ~/.kube/config)').env('KUBECONFIG'))
+  .addOption(new Option('--scheduler-name <name>', 'the spec.schedulerName of the pods this scheduler places').default(DEFAULT_SCHEDULER_NAME))
+  .addOption(new Option('--no-leader-elect', 'schedule without taking the leader Lease (only one scheduler may run then)'))
+  .addOption(new Option('--leader-elect-namespace <ns>', 'namespace of the leader Lease').default('kube-system'))
+  .addOption(new Option('--leader-elect-name <name>', 'name of the leader Lease').default('kube-scheduler'))
+  .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server').argParser(positive).default(50))
+  .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server').argParser(positive).default(100))
+  .addOption(new Option('--parallel-bindings <n>', 'pod bindings in flight at once').argParser(positive).default(64))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
+  .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
+  .action(runScheduler);
+
+program
+  .command('agent')
+  .description('run nodes (kubelet): register them, keep their leases and status, run the pods bound to them')
+  .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: $KUBECONFIG, in-cluster, ~/.kube/config)').env('KUBECONFIG'))
+  .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['simulated']).default('simulated'))
+  .addOption(new Option('--nodes <n>', 'how many nodes this process runs').argParser(positive).default(1))
+  .addOption(new Option('--node-name-prefix <prefix>', 'node names are <prefix><index>').default('sim-node-'))
+  .addOption(new Option('--pod-start-delay <duration>', 'time from accepting a pod to its containers running (e.g. 1s, 500ms)').argParser(duration).default(1, '1s'))
+  .addOption(new Option('--cpu <quantity>', 'CPU capacity of each node').default('32'))
+  .addOption(new Option('--memory <quantity>', 'memory capacity of each node').default('256Gi'))
+  .addOption(new Option('--pods <n>', 'pod capacity of each node').default('110'))
+  .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server (default: 50 per node)').argParser(positive))
+  .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server (default: 100 per node)').argParser(positive))
+  .addOption(new Option('--status-workers <n>', 'pod status writes in flight at once').argParser(positive).default(32))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
+  .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
+  .action(runAgent);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`pgkube: ${(err as Error).message}\n`);

@@ -63,6 +63,7 @@ export interface DeleteParams {
   preconditions?: DeletePreconditions;
   propagationPolicy?: string;
   orphanDependents?: boolean;
+  gracePeriodSeconds?: number;
   dryRun?: boolean;
 }
 

@@ -16,7 +16,7 @@ import type { ResourceDefinition } from './resource.js';
 
 /** RFC 3339 at second precision, as metav1.Time marshals. */
 export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return secondsTimestamp(Date.now());
 }
 
 function gr(def: ResourceDefinition) {
@@ -189,7 +189,7 @@ export interface DeletePreconditions {
 export function decideDelete(
   def: ResourceDefinition,
   current: StoredObject,
-  opts: DeletePolicy & { preconditions?: DeletePreconditions },
+  opts: DeletePolicy & { preconditions?: DeletePreconditions; gracePeriodSeconds?: number },
 ): WriteDecision {
   const old = current.object;
   const name = old.metadata.name!;
@@ -205,9 +205,17 @@ export function decideDelete(
     );
   }
   const obj = cloneObject(old);
+  const graceful = gracefulDelete(def, obj, opts.gracePeriodSeconds);
+  if (graceful === 'pending') return { action: 'noop' };
   const oldFinalizers = old.metadata.finalizers ?? [];
   const finalizers = garbageCollectionFinalizers(def, oldFinalizers, opts);
   const changed = !sameSet(finalizers, oldFinalizers);
+  if (graceful === 'marked') {
+    // Graceful deletion and the garbage collector's finalizers are written in one update, as upstream does.
+    if (finalizers.length > 0) obj.metadata.finalizers = finalizers;
+    else delete obj.metadata.finalizers;
+    return { action: 'put', object: obj };
+  }
   const held = def.strategy.holdsDeletion?.(obj) ?? false;
   if (finalizers.length === 0 && !held) return { action: 'delete', object: obj };
   if (obj.metadata.deletionTimestamp && !changed) return { action: 'noop' };
@@ -217,6 +225,38 @@ export function decideDelete(
   obj.metadata.deletionGracePeriodSeconds ??= 0;
   def.strategy.markDeleting?.(obj);
   return { action: 'put', object: obj };
+}
+
+/**
+ * Graceful deletion (upstream's rest.BeforeDelete) for kinds with a grace period: the first delete with a
+ * period above 0 sets deletionTimestamp that far ahead and deletionGracePeriodSeconds, and keeps the object
+ * ('marked'); a later delete may only shorten the period ('marked' again), otherwise it changes nothing
+ * ('pending'). A period of 0 (or a kind without grace periods) leaves the decision to the finalizers
+ * ('now').
+ */
+function gracefulDelete(def: ResourceDefinition, obj: KubeObject, requested: number | undefined): 'now' | 'marked' | 'pending' {
+  if (!def.strategy.gracePeriod) return 'now';
+  const meta = obj.metadata;
+  if (meta.deletionTimestamp) {
+    const current = meta.deletionGracePeriodSeconds;
+    if (current === undefined || current === 0) return 'now';
+    if (requested === undefined || requested >= current) return 'pending';
+    if (requested === 0) return 'now';
+    const start = Date.parse(meta.deletionTimestamp) - current * 1000;
+    meta.deletionTimestamp = secondsTimestamp(start + requested * 1000);
+    meta.deletionGracePeriodSeconds = requested;
+    return 'marked';
+  }
+  const period = def.strategy.gracePeriod(obj, requested);
+  if (period <= 0) return 'now';
+  meta.deletionTimestamp = secondsTimestamp(Date.now() + period * 1000);
+  meta.deletionGracePeriodSeconds = period;
+  return 'marked';
+}
+
+/** RFC 3339 at second precision of a time in milliseconds since the epoch. */
+function secondsTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export { gr as groupResourceOf, gk as groupKindOf, groupResource };

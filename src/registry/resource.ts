@@ -23,6 +23,12 @@ export interface Strategy {
   holdsDeletion?(obj: KubeObject): boolean;
   /** Changes made when a delete only marks the object (a namespace's phase becomes Terminating). */
   markDeleting?(obj: KubeObject): void;
+  /**
+   * Kinds deleted gracefully (pods): the grace period in seconds a delete of `obj` gets, from the
+   * request's gracePeriodSeconds (undefined when not given) and the object (upstream: CheckGracefulDelete).
+   * More than 0 marks the object with a deletionTimestamp that far ahead and keeps it.
+   */
+  gracePeriod?(obj: KubeObject, requested: number | undefined): number;
   /** Values the kind holds exclusively across the cluster (a Service's cluster IPs and node ports). */
   allocator?: Allocator;
   /**

@@ -22,6 +22,16 @@ export const podStrategy: Strategy = {
   prepareForUpdate(pod) {
     defaultPod(pod);
   },
+  // Upstream's CheckGracefulDelete: the requested period, else spec.terminationGracePeriodSeconds; pods not
+  // yet on a node and pods that have finished go at once.
+  gracePeriod(pod, requested) {
+    const spec = obj(pod.spec) ?? {};
+    const status = obj(pod.status) ?? {};
+    if (typeof spec.nodeName !== 'string' || spec.nodeName === '') return 0;
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') return 0;
+    if (requested !== undefined) return requested;
+    return typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 0;
+  },
   validate: (pod) => validatePodSpec(pod.spec, 'spec'),
   validateUpdate: (pod) => validatePodSpec(pod.spec, 'spec'),
 };
