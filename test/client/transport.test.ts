@@ -81,3 +81,17 @@ test('close() does not hang on an open watch', async () => {
   expect(await watching).toBe('cut');
   await s.close();
 });
+
+test('timeoutMs bounds a request that gets no answer', async () => {
+  const s = await serve(() => {
+    // never answers
+  });
+  const client = new Client({ server: s.url, timeoutMs: 200 });
+  try {
+    const err = (await client.resource(resources.namespaces).get('slow').catch((e: unknown) => e)) as { code?: string };
+    expect(err.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+  } finally {
+    await s.close();
+    await client.close();
+  }
+});
