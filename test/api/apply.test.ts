@@ -183,6 +183,25 @@ describe('server-side apply', () => {
     expect(again.json.message).toBe('Apply failed with 1 conflict: conflict with "scaler" with subresource "scale" using apps/v1: .spec.replicas');
   });
 
+  test('a Service applied twice: ports key on port and the defaulted protocol; the second apply changes nothing', async () => {
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ssa-svc' },
+      spec: { selector: { app: 'x' }, ports: [{ port: 80, targetPort: 8080 }] },
+    };
+    const path = '/api/v1/namespaces/default/services/ssa-svc?fieldManager=tool';
+    const first = await request(f.base, 'PATCH', path, svc, APPLY);
+    expect(first.status).toBe(201);
+    expect(first.json.spec.ports[0].protocol).toBe('TCP');
+    const e = entries(first.json)[0];
+    expect(Object.keys((e.fieldsV1['f:spec'] as Record<string, Record<string, unknown>>)['f:ports'])).toEqual(['k:{"port":80,"protocol":"TCP"}']);
+    const again = await request(f.base, 'PATCH', path, svc, APPLY);
+    expect(again.status).toBe(200);
+    expect(again.json.metadata.resourceVersion).toBe(first.json.metadata.resourceVersion);
+    expect(again.json.spec.clusterIP).toBe(first.json.spec.clusterIP);
+  });
+
   test('dryRun=All applies without storing', async () => {
     const r = await request(f.base, 'PATCH', `${CM}/ssa-dry?fieldManager=tool&dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-dry' } }, APPLY);
     expect(r.status).toBe(201);
