@@ -202,6 +202,23 @@ describe('server-side apply', () => {
     expect(again.json.spec.clusterIP).toBe(first.json.spec.clusterIP);
   });
 
+  test('a Deployment and a Pod applied twice stay unchanged despite their defaults', async () => {
+    const d1 = await request(f.base, 'PATCH', `${DEPLOY}/ssa-twice?fieldManager=tool`, deployment('ssa-twice', 2), APPLY);
+    const d2 = await request(f.base, 'PATCH', `${DEPLOY}/ssa-twice?fieldManager=tool`, deployment('ssa-twice', 2), APPLY);
+    expect([d1.status, d2.status]).toEqual([201, 200]);
+    expect(d2.json.metadata.resourceVersion).toBe(d1.json.metadata.resourceVersion);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ssa-pod' },
+      spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] }] },
+    };
+    const p1 = await request(f.base, 'PATCH', '/api/v1/namespaces/default/pods/ssa-pod?fieldManager=tool', pod, APPLY);
+    const p2 = await request(f.base, 'PATCH', '/api/v1/namespaces/default/pods/ssa-pod?fieldManager=tool', pod, APPLY);
+    expect([p1.status, p2.status]).toEqual([201, 200]);
+    expect(p2.json.metadata.resourceVersion).toBe(p1.json.metadata.resourceVersion);
+  });
+
   test('dryRun=All applies without storing', async () => {
     const r = await request(f.base, 'PATCH', `${CM}/ssa-dry?fieldManager=tool&dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-dry' } }, APPLY);
     expect(r.status).toBe(201);
