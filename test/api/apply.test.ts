@@ -183,6 +183,42 @@ describe('server-side apply', () => {
     expect(again.json.message).toBe('Apply failed with 1 conflict: conflict with "scaler" with subresource "scale" using apps/v1: .spec.replicas');
   });
 
+  test('a Service applied twice: ports key on port and the defaulted protocol; the second apply changes nothing', async () => {
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ssa-svc' },
+      spec: { selector: { app: 'x' }, ports: [{ port: 80, targetPort: 8080 }] },
+    };
+    const path = '/api/v1/namespaces/default/services/ssa-svc?fieldManager=tool';
+    const first = await request(f.base, 'PATCH', path, svc, APPLY);
+    expect(first.status).toBe(201);
+    expect(first.json.spec.ports[0].protocol).toBe('TCP');
+    const e = entries(first.json)[0];
+    expect(Object.keys((e.fieldsV1['f:spec'] as Record<string, Record<string, unknown>>)['f:ports'])).toEqual(['k:{"port":80,"protocol":"TCP"}']);
+    const again = await request(f.base, 'PATCH', path, svc, APPLY);
+    expect(again.status).toBe(200);
+    expect(again.json.metadata.resourceVersion).toBe(first.json.metadata.resourceVersion);
+    expect(again.json.spec.clusterIP).toBe(first.json.spec.clusterIP);
+  });
+
+  test('a Deployment and a Pod applied twice stay unchanged despite their defaults', async () => {
+    const d1 = await request(f.base, 'PATCH', `${DEPLOY}/ssa-twice?fieldManager=tool`, deployment('ssa-twice', 2), APPLY);
+    const d2 = await request(f.base, 'PATCH', `${DEPLOY}/ssa-twice?fieldManager=tool`, deployment('ssa-twice', 2), APPLY);
+    expect([d1.status, d2.status]).toEqual([201, 200]);
+    expect(d2.json.metadata.resourceVersion).toBe(d1.json.metadata.resourceVersion);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ssa-pod' },
+      spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] }] },
+    };
+    const p1 = await request(f.base, 'PATCH', '/api/v1/namespaces/default/pods/ssa-pod?fieldManager=tool', pod, APPLY);
+    const p2 = await request(f.base, 'PATCH', '/api/v1/namespaces/default/pods/ssa-pod?fieldManager=tool', pod, APPLY);
+    expect([p1.status, p2.status]).toEqual([201, 200]);
+    expect(p2.json.metadata.resourceVersion).toBe(p1.json.metadata.resourceVersion);
+  });
+
   test('dryRun=All applies without storing', async () => {
     const r = await request(f.base, 'PATCH', `${CM}/ssa-dry?fieldManager=tool&dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-dry' } }, APPLY);
     expect(r.status).toBe(201);

@@ -355,6 +355,10 @@ describe.each(BINARIES.map((b) => [b.minor, b] as const))('kubectl %s', (minor, 
     expect(yaml).toMatch(/manager: kubectl\n\s+operation: Apply\n/);
     expect(yaml).toContain('k:{"name":"web"}:');
     expect(await k(['get', 'deployment', 'ssa', '-o', 'yaml'])).not.toContain('managedFields');
+    fs.writeFileSync(p, deploymentYaml('ssa', 'nginx:1.27'));
+    expect((await k(['apply', '--server-side', '--dry-run=server', '-f', p])).trim()).toBe('deployment.apps/ssa serverside-applied (server dry run)');
+    expect((await getJson(['deployment', 'ssa'])).spec.template.spec.containers[0].image).toBe('nginx:1.26');
+    fs.writeFileSync(p, deploymentYaml('ssa', 'nginx:1.26'));
   });
 
   test('apply --server-side: a conflict between field managers, then --force-conflicts', async () => {
