@@ -10,6 +10,7 @@ import type { WriteResult } from '../storage/types.js';
 import type { StoredObject } from '../storage/types.js';
 import type { Watcher, WatchSink } from '../watch/watcher.js';
 import type { VersionConversion } from './conversion.js';
+import type { UpdateSubresource } from './object-lifecycle.js';
 import { GenericStore } from './generic-store.js';
 import type { DeleteParams, ListParams, StorageDeps, WatchParams } from './generic-store.js';
 import { apiVersionOf } from './resource.js';
@@ -47,7 +48,7 @@ export class ConvertedStore extends GenericStore {
     return this.result(await this.storage.create(namespace, this.in(body), opts));
   }
 
-  override async update(namespace: string, name: string, body: KubeObject, opts: { subresource?: '' | 'status'; dryRun?: boolean } = {}): Promise<WriteResult> {
+  override async update(namespace: string, name: string, body: KubeObject, opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {}): Promise<WriteResult> {
     return this.result(await this.storage.update(namespace, name, this.in(body), opts));
   }
 
@@ -55,7 +56,7 @@ export class ConvertedStore extends GenericStore {
     namespace: string,
     name: string,
     apply: (current: KubeObject) => KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     // The patch applies to the object in the request's version, as upstream's patcher does.
     return this.result(await this.storage.patch(namespace, name, (current) => this.in(apply(this.out(current))), opts));

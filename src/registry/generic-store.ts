@@ -12,7 +12,7 @@ import {
 import type { ObjectStore } from '../storage/object-store.js';
 import { CompactedError, FutureRevisionError, keyString } from '../storage/types.js';
 import { NeedReads, withAllocations } from './allocation.js';
-import type { AllocationContext } from './allocation.js';
+import type { AllocationContext, PortRange } from './allocation.js';
 import type { ListQuery, ObjectKey, StoredObject, WriteDecision, WriteRequest, WriteResult } from '../storage/types.js';
 import type { ChangeFeed } from '../watch/change-feed.js';
 import type { WatchHub } from '../watch/watch-hub.js';
@@ -20,7 +20,7 @@ import { Watcher } from '../watch/watcher.js';
 import type { WatchSink } from '../watch/watcher.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { decideDelete, decideUpdate, prepareCreate } from './object-lifecycle.js';
-import type { DeletePreconditions } from './object-lifecycle.js';
+import type { DeletePreconditions, UpdateSubresource } from './object-lifecycle.js';
 import { apiVersionOf, groupResource } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { compileSelectors } from './selectors.js';
@@ -60,6 +60,8 @@ export interface StorageDeps {
   bookmarkIntervalMs?: number;
   /** --service-cluster-ip-range (default 10.96.0.0/12): where Services get their cluster IPs. */
   serviceClusterIPRange?: string;
+  /** --service-node-port-range (default 30000-32767): where Services get their node ports. */
+  serviceNodePortRange?: PortRange;
 }
 
 const NAMESPACES = 'namespaces';
@@ -142,7 +144,7 @@ export class GenericStore {
     namespace: string,
     name: string,
     body: KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
     const request: WriteRequest = {
@@ -167,7 +169,7 @@ export class GenericStore {
     namespace: string,
     name: string,
     apply: (current: KubeObject) => KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
     const request: WriteRequest = {
@@ -242,7 +244,7 @@ export class GenericStore {
       const list = await this.deps.store.list({ resource });
       used.set(resource, new Set(list.items.map((json) => (JSON.parse(json) as KubeObject).metadata.name!)));
     }
-    return { serviceClusterIPRange: this.deps.serviceClusterIPRange ?? '10.96.0.0/12', used, seed: Math.random() };
+    return { serviceClusterIPRange: this.deps.serviceClusterIPRange ?? '10.96.0.0/12', serviceNodePortRange: this.deps.serviceNodePortRange, used, seed: Math.random() };
   }
 
   /** Runs the write, or for dryRun only decides it against the current state. */

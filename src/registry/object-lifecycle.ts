@@ -59,6 +59,13 @@ function specPart(obj: KubeObject): Record<string, unknown> {
 }
 
 /**
+ * What an update writes: the object ('' ), its status only ('status'), or a pod's binding to a node
+ * ('binding': the registry's own write of spec.nodeName, which skips the kind's update rules, as
+ * upstream's binding storage does not go through the pod update strategy).
+ */
+export type UpdateSubresource = '' | 'status' | 'binding';
+
+/**
  * Decides an update (PUT) of `current` to `body`, or of only its status when `subresource` is 'status'.
  * Optimistic concurrency: a body naming another resourceVersion is a 409 Conflict.
  */
@@ -66,7 +73,7 @@ export function decideUpdate(
   def: ResourceDefinition,
   current: StoredObject,
   body: KubeObject,
-  subresource: '' | 'status',
+  subresource: UpdateSubresource,
 ): WriteDecision {
   const old = current.object;
   const name = old.metadata.name!;
@@ -95,7 +102,7 @@ export function decideUpdate(
 
   // The update check re-validates labels, annotations and owners; name and namespace are immutable.
   const errs = validateObjectMetaUpdate(meta, old.metadata);
-  errs.push(...(def.strategy.validateUpdate?.(obj, old) ?? []));
+  if (subresource !== 'binding') errs.push(...(def.strategy.validateUpdate?.(obj, old) ?? []));
   throwIfInvalid(def, name, errs);
 
   if (jsonEqual(obj, old)) return { action: 'noop' };
