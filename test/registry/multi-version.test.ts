@@ -156,3 +156,16 @@ test('an Event is one object at core v1 and events.k8s.io/v1', async () => {
   expect(event).toMatchObject({ type: 'DELETED', object: { apiVersion: 'events.k8s.io/v1', note: 'pulled image' } });
   expect((await request(f.base, 'GET', `${NEW_EVENTS}/e2`)).status).toBe(404);
 });
+
+test('kubectl reads both versions', async () => {
+  const { kubectlPath, runKubectl } = await import('../support/kubectl.js');
+  const bin = await kubectlPath();
+  const v1 = await runKubectl(bin, ['-n', NS, 'get', 'horizontalpodautoscalers.v1.autoscaling', 'from-v1', '-o', 'json'], { server: f.base });
+  expect(v1.stderr).toBe('');
+  expect(JSON.parse(v1.stdout)).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { targetCPUUtilizationPercentage: 75 } });
+  const table = await runKubectl(bin, ['-n', NS, 'get', 'hpa'], { server: f.base });
+  expect(table.stdout).toMatch(/^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\n/);
+  expect(table.stdout).toMatch(/\nfrom-v1\s+Deployment\/web\s+/);
+  const events = await runKubectl(bin, ['-n', NS, 'get', 'events.events.k8s.io', '-o', 'name'], { server: f.base });
+  expect(events.stdout.trim().split('\n')).toContain('event.events.k8s.io/e1');
+});
