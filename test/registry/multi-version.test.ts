@@ -146,6 +146,10 @@ test('an Event is one object at core v1 and events.k8s.io/v1', async () => {
   expect(e2).toMatchObject({ note: 'pulled image', deprecatedCount: 3, deprecatedSource: { component: 'kubelet' }, deprecatedFirstTimestamp: '2026-01-01T00:00:00Z', regarding: { kind: 'Pod', name: 'p' } });
   const byName = await request(f.base, 'GET', `${NEW_EVENTS}?fieldSelector=metadata.name%3De2`);
   expect(byName.json.items.map((e: { metadata: { name: string } }) => e.metadata.name)).toEqual(['e2']);
+  const byRegarding = await request(f.base, 'GET', `${NEW_EVENTS}?fieldSelector=${encodeURIComponent('regarding.kind=Pod,reportingController!=x')}`);
+  expect(byRegarding.json.items.map((e: { metadata: { name: string } }) => e.metadata.name)).toEqual(['e2']);
+  const coreLabel = await request(f.base, 'GET', `${NEW_EVENTS}?fieldSelector=involvedObject.kind%3DPod`);
+  expect(coreLabel.status).toBe(400);
   const table = await request(f.base, 'GET', NEW_EVENTS, undefined, TABLE);
   expect(table.json.rows).toHaveLength(2);
 
