@@ -7,6 +7,7 @@ import { Catalog } from '../registry/catalog.js';
 import { GenericStore } from '../registry/generic-store.js';
 import { ConvertedStore } from '../registry/converted-store.js';
 import { CONVERSIONS } from '../registry/conversion.js';
+import { parsePortRange } from '../registry/allocation.js';
 import { startCompactor } from '../storage/compactor.js';
 import { openDatabase } from '../storage/database.js';
 import type { Database } from '../storage/database.js';
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   serviceAccounts?: ServiceAccountOptions;
   /** --service-cluster-ip-range, validated by the command line: where Services get their cluster IPs (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
+  /** --service-node-port-range ("30000-32767", "30000+2767"): where Services get their node ports. */
+  serviceNodePortRange?: string;
   /**
    * `--shutdown-delay-duration`: on stop(), /readyz fails this long before the listener closes, so load
    * balancers stop sending new requests first. 0 by default (the command line's default is 3 s).
@@ -149,7 +152,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   batcher.onBatchError = () => metrics.observeCommitError();
   const inFlight = new InFlightRequests(classify);
   const stores = new Map<string, GenericStore>();
-  const deps = { store, hub, feed, serviceClusterIPRange: opts.serviceClusterIPRange };
+  const deps = {
+    store,
+    hub,
+    feed,
+    serviceClusterIPRange: opts.serviceClusterIPRange,
+    serviceNodePortRange: opts.serviceNodePortRange === undefined ? undefined : parsePortRange(opts.serviceNodePortRange),
+  };
   const key = (def: { group: string; version: string; plural: string }) => `${def.group}/${def.version}/${def.plural}`;
   for (const def of catalog.resources) if (!CONVERSIONS[key(def)]) stores.set(key(def), new GenericStore(def, deps));
   // Versions stored as another: served through the storage version's store with conversion.

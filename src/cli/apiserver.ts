@@ -17,6 +17,7 @@ export interface ApiServerFlags extends ServingFlags {
   /** Processes serving the port (node:cluster); 1 serves from this process. */
   workers: number;
   shutdownDelayDuration: number;
+  serviceNodePortRange: string;
 }
 
 /** `pgkube apiserver`: serves until SIGTERM or SIGINT, then shuts down cleanly. */
@@ -35,6 +36,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<void> {
     authentication,
     serviceAccounts,
     serviceClusterIPRange: flags.serviceClusterIpRange,
+    serviceNodePortRange: flags.serviceNodePortRange,
     shutdownDelaySeconds: flags.shutdownDelayDuration,
     worker: workerServerOptions(),
     logger,

@@ -1,11 +1,21 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runApiServer } from './apiserver.js';
 import { controllerManagerCommand } from './controller-manager.js';
 import { boolean, commaList, duration, integer, positive, repeatable } from './flags.js';
 import { runAgent } from './agent.js';
 import { LOG_FORMATS } from './logger.js';
 import { DEFAULT_SCHEDULER_NAME, runScheduler } from './scheduler.js';
+import { parsePortRange } from '../registry/allocation.js';
 import { runKubeconfig, runUp } from './up.js';
+
+function portRange(value: string): string {
+  try {
+    parsePortRange(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
 
 const program = new Command('pgkube').description('A Kubernetes control plane whose only state is PostgreSQL');
 
@@ -26,6 +36,7 @@ program
   .addOption(new Option('--api-audiences <list>', 'audiences of the API (comma-separated; default: the issuers)').env('PGKUBE_API_AUDIENCES').argParser(commaList))
   .addOption(new Option('--service-account-max-token-expiration <duration>', 'longest validity a TokenRequest gets (e.g. 24h; default: no limit)').env('PGKUBE_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION').argParser(duration))
   .addOption(new Option('--service-account-extend-token-expiration <bool>', "extend pod-bound tokens asked for 3607 s to a year (kubelet's)").env('PGKUBE_SERVICE_ACCOUNT_EXTEND_TOKEN_EXPIRATION').argParser(boolean).default(true))
+  .addOption(new Option('--service-node-port-range <range>', 'ports Services of type NodePort and LoadBalancer get (e.g. 30000-32767, 30000+2767)').env('PGKUBE_SERVICE_NODE_PORT_RANGE').argParser(portRange).default('30000-32767'))
   .addOption(new Option('--service-cluster-ip-range <cidrs>', 'IP range(s) for Service cluster IPs (one per family, comma-separated)').env('PGKUBE_SERVICE_CLUSTER_IP_RANGE').default('10.96.0.0/12'))
   .addOption(new Option('--compaction-window <seconds>', 'history kept for watches and paged lists').env('PGKUBE_COMPACTION_WINDOW').argParser(integer).default(300))
   .addOption(new Option('--compaction-interval <seconds>', 'how often history is compacted').env('PGKUBE_COMPACTION_INTERVAL').argParser(integer).default(60))

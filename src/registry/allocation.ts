@@ -30,9 +30,49 @@ export interface Allocator {
   record(key: ObjectKey, owner: KubeObject): KubeObject;
 }
 
+/** A range of ports, as utilnet.PortRange: `base` and the `size` ports from it. */
+export interface PortRange {
+  base: number;
+  size: number;
+}
+
+/**
+ * utilnet.ParsePortRange: "30000-32767", "30000+2767" or a single port; throws with the reason for
+ * anything else.
+ */
+export function parsePortRange(value: string): PortRange {
+  const v = value.trim();
+  const num = (s: string) => {
+    if (!/^\d+$/.test(s)) throw new Error(`unable to parse port range: ${value}`);
+    const n = Number(s);
+    if (n > 65535) throw new Error(`unable to parse port range: ${value}`);
+    return n;
+  };
+  let base: number;
+  let last: number;
+  if (v.includes('-')) {
+    const [a, b] = v.split('-', 2);
+    base = num(a);
+    last = num(b);
+  } else if (v.includes('+')) {
+    const [a, b] = v.split('+', 2);
+    base = num(a);
+    last = base + num(b);
+  } else {
+    base = num(v);
+    last = base;
+  }
+  if (last < base || last > 65535) throw new Error(`unable to parse port range: ${value}`);
+  return { base, size: last - base + 1 };
+}
+
+export const DEFAULT_NODE_PORT_RANGE: PortRange = { base: 30000, size: 2768 };
+
 export interface AllocationContext {
   /** --service-cluster-ip-range. */
   serviceClusterIPRange: string;
+  /** --service-node-port-range: the first port and how many follow it (default 30000-32767). */
+  serviceNodePortRange?: PortRange;
   /** The values in use (names per internal resource) when the write began: a hint, the batch decides. */
   used: Map<string, Set<string>>;
   /** Where the search for a free value starts (random per write, the same over its retries). */

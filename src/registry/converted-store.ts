@@ -5,11 +5,13 @@
  * list items, watch events, write results). Validation, defaults and field selectors are the storage
  * kind's, as upstream runs them on the internal object whichever version was asked for.
  */
+import { formatFieldSelector, parseFieldSelector } from '../machinery/fields.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { WriteResult } from '../storage/types.js';
 import type { StoredObject } from '../storage/types.js';
 import type { Watcher, WatchSink } from '../watch/watcher.js';
 import type { VersionConversion } from './conversion.js';
+import type { UpdateSubresource } from './object-lifecycle.js';
 import { GenericStore } from './generic-store.js';
 import type { DeleteParams, ListParams, StorageDeps, WatchParams } from './generic-store.js';
 import { apiVersionOf } from './resource.js';
@@ -33,6 +35,18 @@ export class ConvertedStore extends GenericStore {
     return this.conversion.toStorage(structuredClone(obj));
   }
 
+  /**
+   * The list options for the storage version: selectors checked against the served version's field
+   * labels, which are then renamed to the storage version's (events.k8s.io's regarding.name is the core
+   * Event's involvedObject.name).
+   */
+  private storageParams<P extends { labelSelector: string; fieldSelector: string }>(params: P): P {
+    this.checkSelectors(params);
+    if (!params.fieldSelector) return params;
+    const renamed = parseFieldSelector(params.fieldSelector).map((f) => ({ ...f, field: this.fieldSelectors.labels[f.field] ?? f.field }));
+    return { ...params, fieldSelector: formatFieldSelector(renamed) };
+  }
+
   private result(r: WriteResult): WriteResult {
     const object = this.out(r.object);
     return { ...r, object, json: JSON.stringify(object) };
@@ -47,7 +61,7 @@ export class ConvertedStore extends GenericStore {
     return this.result(await this.storage.create(namespace, this.in(body), opts));
   }
 
-  override async update(namespace: string, name: string, body: KubeObject, opts: { subresource?: '' | 'status'; dryRun?: boolean } = {}): Promise<WriteResult> {
+  override async update(namespace: string, name: string, body: KubeObject, opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {}): Promise<WriteResult> {
     return this.result(await this.storage.update(namespace, name, this.in(body), opts));
   }
 
@@ -55,7 +69,7 @@ export class ConvertedStore extends GenericStore {
     namespace: string,
     name: string,
     apply: (current: KubeObject) => KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     // The patch applies to the object in the request's version, as upstream's patcher does.
     return this.result(await this.storage.patch(namespace, name, (current) => this.in(apply(this.out(current))), opts));
@@ -66,20 +80,17 @@ export class ConvertedStore extends GenericStore {
   }
 
   override async deleteCollection(namespace: string | undefined, list: ListParams, params: DeleteParams): Promise<WriteResult[]> {
-    this.checkSelectors(list);
-    return (await this.storage.deleteCollection(namespace, list, params)).map((r) => this.result(r));
+    return (await this.storage.deleteCollection(namespace, this.storageParams(list), params)).map((r) => this.result(r));
   }
 
   override async list(namespace: string | undefined, params: ListParams): Promise<string> {
-    this.checkSelectors(params);
-    const list = JSON.parse(await this.storage.list(namespace, params)) as { metadata: unknown; items: KubeObject[] };
+    const list = JSON.parse(await this.storage.list(namespace, this.storageParams(params))) as { metadata: unknown; items: KubeObject[] };
     const items = list.items.map((i) => JSON.stringify(this.conversion.fromStorage(i)));
     return `{"kind":"${this.def.listKind}","apiVersion":"${apiVersionOf(this.def)}","metadata":${JSON.stringify(list.metadata)},"items":[${items.join(',')}]}`;
   }
 
   override async watch(namespace: string | undefined, params: WatchParams, sink: WatchSink): Promise<Watcher> {
-    this.checkSelectors(params);
-    return this.storage.watch(namespace, params, this.convertingSink(sink));
+    return this.storage.watch(namespace, this.storageParams(params), this.convertingSink(sink));
   }
 
   /** Each event's object in the served version; a bookmark gets the served kind and apiVersion. */

@@ -12,7 +12,7 @@ import {
 import type { ObjectStore } from '../storage/object-store.js';
 import { CompactedError, FutureRevisionError, keyString } from '../storage/types.js';
 import { NeedReads, withAllocations } from './allocation.js';
-import type { AllocationContext } from './allocation.js';
+import type { AllocationContext, PortRange } from './allocation.js';
 import type { ListQuery, ObjectKey, StoredObject, WriteDecision, WriteRequest, WriteResult } from '../storage/types.js';
 import type { ChangeFeed } from '../watch/change-feed.js';
 import type { WatchHub } from '../watch/watch-hub.js';
@@ -76,6 +76,8 @@ export interface StorageDeps {
   bookmarkIntervalMs?: number;
   /** --service-cluster-ip-range (default 10.96.0.0/12): where Services get their cluster IPs. */
   serviceClusterIPRange?: string;
+  /** --service-node-port-range (default 30000-32767): where Services get their node ports. */
+  serviceNodePortRange?: PortRange;
 }
 
 const NAMESPACES = 'namespaces';
@@ -202,7 +204,7 @@ export class GenericStore {
     namespace: string,
     name: string,
     apply: (current: KubeObject) => KubeObject,
-    opts: WriteOptions & { subresource?: '' | 'status' } = {},
+    opts: WriteOptions & { subresource?: UpdateSubresource } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
     const record = this.updateRecorder(opts.fieldManager, subresource);
@@ -278,7 +280,7 @@ export class GenericStore {
       const list = await this.deps.store.list({ resource });
       used.set(resource, new Set(list.items.map((json) => (JSON.parse(json) as KubeObject).metadata.name!)));
     }
-    return { serviceClusterIPRange: this.deps.serviceClusterIPRange ?? '10.96.0.0/12', used, seed: Math.random() };
+    return { serviceClusterIPRange: this.deps.serviceClusterIPRange ?? '10.96.0.0/12', serviceNodePortRange: this.deps.serviceNodePortRange, used, seed: Math.random() };
   }
 
   /** Runs the write, or for dryRun only decides it against the current state. */

@@ -58,7 +58,12 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
-/** '' for the object itself, 'status', or a subresource with its own update strategy ('finalize'). */
+/**
+ * What an update writes: the object (''), its status only ('status'), a pod's binding to a node ('binding':
+ * the registry's own write of spec.nodeName, which skips the kind's update rules, as upstream's binding
+ * storage does not go through the pod update strategy), or a subresource with its own update strategy
+ * ('finalize').
+ */
 export type UpdateSubresource = string;
 
 /**
@@ -80,8 +85,9 @@ export function decideUpdate(
     throw conflict(gr(def), name, OPTIMISTIC_LOCK_MESSAGE);
   }
   let obj: KubeObject;
-  const subStrategy = subresource !== '' && subresource !== 'status' ? def.strategy.subresourceUpdates?.[subresource] : undefined;
-  if (subresource !== '' && subresource !== 'status' && !subStrategy) throw new Error(`no update strategy for ${def.plural}/${subresource}`);
+  const ownStrategy = subresource !== '' && subresource !== 'status' && subresource !== 'binding';
+  const subStrategy = ownStrategy ? def.strategy.subresourceUpdates?.[subresource] : undefined;
+  if (ownStrategy && !subStrategy) throw new Error(`no update strategy for ${def.plural}/${subresource}`);
   if (subStrategy) {
     obj = cloneObject(body);
   } else if (subresource === 'status') {
@@ -109,7 +115,8 @@ export function decideUpdate(
 
   // The update check re-validates labels, annotations and owners; name and namespace are immutable.
   const errs = validateObjectMetaUpdate(meta, old.metadata);
-  errs.push(...((subStrategy ? subStrategy.validateUpdate?.(obj, old) : def.strategy.validateUpdate?.(obj, old)) ?? []));
+  if (subStrategy) errs.push(...(subStrategy.validateUpdate?.(obj, old) ?? []));
+  else if (subresource !== 'binding') errs.push(...(def.strategy.validateUpdate?.(obj, old) ?? []));
   throwIfInvalid(def, name, errs);
 
   if (jsonEqual(obj, old)) return { action: 'noop' };

@@ -136,3 +136,29 @@ describe('quantities', () => {
     );
   });
 });
+
+describe('pods, tokens and node-agent subresources', () => {
+  const PODS = '/api/v1/namespaces/default/pods';
+
+  test('an invalid container port name and env name are 422 with upstream messages', async () => {
+    const r = await request(f.base, 'POST', PODS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
+      spec: { containers: [{ name: 'app', image: 'x', ports: [{ name: '8080', containerPort: 8080 }], env: [{ name: '' }] }] },
+    });
+    expectStatus(r, 422, 'Invalid');
+    expect(r.json.message).toContain('spec.containers[0].ports[0].name: Invalid value: "8080": must contain at least one letter (a-z)');
+    expect(r.json.message).toContain('spec.containers[0].env[0].name: Required value');
+  });
+
+  test('a TokenRequest for a missing service account is 404, whatever else is wrong with it', async () => {
+    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 1 } };
+    expectStatus(await request(f.base, 'POST', '/api/v1/namespaces/default/serviceaccounts/none/token', { ...body, spec: {} }), 404, 'NotFound', 'serviceaccounts "none" not found');
+    expectStatus(await request(f.base, 'POST', '/api/v1/namespaces/default/serviceaccounts/none/token', body), 404, 'NotFound', 'serviceaccounts "none" not found');
+    expectStatus(await request(f.base, 'POST', '/api/v1/namespaces/default/serviceaccounts/none/token', { apiVersion: 'v1', kind: 'ConfigMap' }), 400, 'BadRequest');
+  });
+
+  test('logs and exec of a missing pod are 404, not 405', async () => {
+    expectStatus(await request(f.base, 'GET', `${PODS}/none/log`), 404, 'NotFound', 'pods "none" not found');
+    expectStatus(await request(f.base, 'POST', `${PODS}/none/exec?command=ls`), 404, 'NotFound', 'pods "none" not found');
+  });
+});

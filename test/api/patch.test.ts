@@ -265,23 +265,26 @@ describe('PATCH on built-in kinds', () => {
     expect(r.json.status?.replicas).toBeUndefined();
   });
 
-  test('pod tolerations are replaced, containers merged by name', async () => {
-    await create(PODS, {
+  // A pod's spec is immutable but for a few fields (pod-validation.test.ts), so the pod spec's patch
+  // strategies are exercised on a PodTemplate, which holds the same PodSpec.
+  test('pod spec tolerations are replaced, containers merged by name', async () => {
+    const TEMPLATES = PODS.replace(/pods$/, 'podtemplates');
+    await create(TEMPLATES, {
       apiVersion: 'v1',
-      kind: 'Pod',
+      kind: 'PodTemplate',
       metadata: { name: 'tol' },
-      spec: { containers: [{ name: 'a', image: 'a' }], tolerations: [{ key: 'k1', operator: 'Exists' }] },
+      template: { spec: { containers: [{ name: 'a', image: 'a' }], tolerations: [{ key: 'k1', operator: 'Exists' }] } },
     });
     const r = await request(
       f.base,
       'PATCH',
-      `${PODS}/tol`,
-      { spec: { tolerations: [{ key: 'k2', operator: 'Exists' }], containers: [{ name: 'a', env: [{ name: 'X', value: '1' }] }] } },
+      `${TEMPLATES}/tol`,
+      { template: { spec: { tolerations: [{ key: 'k2', operator: 'Exists' }], containers: [{ name: 'a', env: [{ name: 'X', value: '1' }] }] } } },
       SMP,
     );
     expect(r.status).toBe(200);
-    expect(r.json.spec.tolerations).toEqual([{ key: 'k2', operator: 'Exists' }]);
-    expect(r.json.spec.containers).toMatchObject([{ name: 'a', image: 'a', env: [{ name: 'X', value: '1' }] }]);
+    expect(r.json.template.spec.tolerations).toEqual([{ key: 'k2', operator: 'Exists' }]);
+    expect(r.json.template.spec.containers).toMatchObject([{ name: 'a', image: 'a', env: [{ name: 'X', value: '1' }] }]);
   });
 
   test('a cluster-scoped object (namespace) is patched', async () => {

@@ -146,6 +146,10 @@ test('an Event is one object at core v1 and events.k8s.io/v1', async () => {
   expect(e2).toMatchObject({ note: 'pulled image', deprecatedCount: 3, deprecatedSource: { component: 'kubelet' }, deprecatedFirstTimestamp: '2026-01-01T00:00:00Z', regarding: { kind: 'Pod', name: 'p' } });
   const byName = await request(f.base, 'GET', `${NEW_EVENTS}?fieldSelector=metadata.name%3De2`);
   expect(byName.json.items.map((e: { metadata: { name: string } }) => e.metadata.name)).toEqual(['e2']);
+  const byRegarding = await request(f.base, 'GET', `${NEW_EVENTS}?fieldSelector=${encodeURIComponent('regarding.kind=Pod,reportingController!=x')}`);
+  expect(byRegarding.json.items.map((e: { metadata: { name: string } }) => e.metadata.name)).toEqual(['e2']);
+  const coreLabel = await request(f.base, 'GET', `${NEW_EVENTS}?fieldSelector=involvedObject.kind%3DPod`);
+  expect(coreLabel.status).toBe(400);
   const table = await request(f.base, 'GET', NEW_EVENTS, undefined, TABLE);
   expect(table.json.rows).toHaveLength(2);
 
@@ -155,4 +159,17 @@ test('an Event is one object at core v1 and events.k8s.io/v1', async () => {
   w.close();
   expect(event).toMatchObject({ type: 'DELETED', object: { apiVersion: 'events.k8s.io/v1', note: 'pulled image' } });
   expect((await request(f.base, 'GET', `${NEW_EVENTS}/e2`)).status).toBe(404);
+});
+
+test('kubectl reads both versions', async () => {
+  const { kubectlPath, runKubectl } = await import('../support/kubectl.js');
+  const bin = await kubectlPath();
+  const v1 = await runKubectl(bin, ['-n', NS, 'get', 'horizontalpodautoscalers.v1.autoscaling', 'from-v1', '-o', 'json'], { server: f.base });
+  expect(v1.stderr).toBe('');
+  expect(JSON.parse(v1.stdout)).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { targetCPUUtilizationPercentage: 75 } });
+  const table = await runKubectl(bin, ['-n', NS, 'get', 'hpa'], { server: f.base });
+  expect(table.stdout).toMatch(/^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\n/);
+  expect(table.stdout).toMatch(/\nfrom-v1\s+Deployment\/web\s+/);
+  const events = await runKubectl(bin, ['-n', NS, 'get', 'events.events.k8s.io', '-o', 'name'], { server: f.base });
+  expect(events.stdout.trim().split('\n')).toContain('event.events.k8s.io/e1');
 });

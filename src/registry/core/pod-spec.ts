@@ -4,6 +4,7 @@ import { isDNS1123Label } from '../../machinery/names.js';
 import { isPlainObject } from '../../machinery/object.js';
 import { parseQuantity } from '../../machinery/quantity.js';
 import { validateResourceRequirements } from './resource-requirements.js';
+import { validateContainerDetails, validateHostPorts } from './container-validation.js';
 
 /**
  * Pod spec defaults and the common validation, shared by pods and every kind with a pod template
@@ -81,14 +82,6 @@ export function defaultPodTemplate(template: unknown): void {
   defaultPodSpec(child(t, 'spec'));
 }
 
-function validatePort(n: unknown, field: string, errs: FieldError[]): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    errs.push(invalid(field, n, 'must be between 1 and 65535, inclusive'));
-  }
-}
-
-const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
-
 function validateContainers(list: unknown, field: string, names: Set<string>, errs: FieldError[], needOne: boolean): void {
   const cs = Array.isArray(list) ? list : [];
   if (needOne && cs.length === 0) {
@@ -106,15 +99,7 @@ function validateContainers(list: unknown, field: string, names: Set<string>, er
       names.add(name);
     }
     if (typeof c.image !== 'string' || c.image.trim() === '') errs.push(required(`${path}.image`, ''));
-    const ports = Array.isArray(c.ports) ? c.ports : [];
-    ports.forEach((rawPort, j) => {
-      const p = obj(rawPort) ?? {};
-      const pp = `${path}.ports[${j}]`;
-      if (p.containerPort === undefined || p.containerPort === 0) errs.push(required(`${pp}.containerPort`, ''));
-      else validatePort(p.containerPort, `${pp}.containerPort`, errs);
-      if (p.hostPort !== undefined && p.hostPort !== 0) validatePort(p.hostPort, `${pp}.hostPort`, errs);
-      if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol as string)) errs.push(notSupported(`${pp}.protocol`, p.protocol, PROTOCOLS));
-    });
+    validateContainerDetails(c, path, field.endsWith('initContainers'), errs);
     errs.push(...validateResourceRequirements(c.resources, `${path}.resources`));
   });
 }
@@ -129,6 +114,7 @@ export function validatePodSpec(spec: unknown, field: string): FieldError[] {
   const names = new Set<string>();
   validateContainers(s.containers, `${field}.containers`, names, errs, true);
   validateContainers(s.initContainers, `${field}.initContainers`, names, errs, false);
+  validateHostPorts(Array.isArray(s.containers) ? s.containers : [], `${field}.containers`, errs);
   if (s.restartPolicy !== undefined && !RESTART_POLICIES.includes(s.restartPolicy as string)) {
     errs.push(notSupported(`${field}.restartPolicy`, s.restartPolicy, RESTART_POLICIES));
   }

@@ -2,6 +2,7 @@ import type { Strategy } from '../resource.js';
 import type { KubeObject } from '../../machinery/object.js';
 import { child, defaultPodSpec, obj, qosClass, validatePodSpec } from './pod-spec.js';
 import { defaultRequestsFromLimits } from './resource-requirements.js';
+import { validatePodSpecUpdate } from './pod-update.js';
 
 function defaultPod(pod: KubeObject): void {
   const spec = child(pod, 'spec');
@@ -33,5 +34,5 @@ export const podStrategy: Strategy = {
     return typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 0;
   },
   validate: (pod) => validatePodSpec(pod.spec, 'spec'),
-  validateUpdate: (pod) => validatePodSpec(pod.spec, 'spec'),
+  validateUpdate: (pod, old) => [...validatePodSpec(pod.spec, 'spec'), ...validatePodSpecUpdate(pod.spec, old.spec)],
 };

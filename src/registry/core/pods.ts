@@ -53,7 +53,7 @@ export const bindingHandler: SpecialHandler = {
       const annotations = binding.metadata.annotations;
       if (annotations && Object.keys(annotations).length > 0) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
       try {
-        const bound = await store.update(req.namespace, name, pod, { dryRun: req.dryRun });
+        const bound = await store.update(req.namespace, name, pod, { subresource: 'binding', dryRun: req.dryRun });
         if (!req.dryRun) await markScheduled(store, req.namespace, bound.object);
         return { code: 201, body: createdStatus() };
       } catch (err) {

@@ -7,13 +7,14 @@ import { isDNS1123Label } from '../../machinery/names.js';
 import type { KubeObject } from '../../machinery/object.js';
 import type { ObjectKey } from '../../storage/types.js';
 import type { Allocator } from '../allocation.js';
+import { DEFAULT_NODE_PORT_RANGE } from '../allocation.js';
 import type { Strategy } from '../resource.js';
 import { now } from '../object-lifecycle.js';
 import { child, obj } from './pod-spec.js';
 
 /**
  * Services: upstream's defaults (SetDefaults_Service), the common validation (ValidateService), and the
- * allocation of cluster IPs from --service-cluster-ip-range and node ports from 30000-32767, recorded as
+ * allocation of cluster IPs from --service-cluster-ip-range and node ports from --service-node-port-range (30000-32767), recorded as
  * objects of internal resources written in the service's own write batch (see ../allocation.ts).
  */
 
@@ -23,8 +24,6 @@ type Obj = Record<string, unknown>;
 export const CLUSTER_IPS = 'ipaddresses.networking.k8s.io';
 /** Allocated node ports: records of an internal resource that no API serves (upstream keeps a bitmap). */
 export const NODE_PORTS = 'nodeports.pgkube.internal';
-const NODE_PORT_MIN = 30000;
-const NODE_PORT_MAX = 32767;
 const TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
@@ -227,25 +226,28 @@ const serviceAllocator: Allocator = {
       }
     }
     if (needsNodePorts(spec)) {
+      const range = ctx.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE;
+      const nodePortMin = range.base;
+      const nodePortMax = range.base + range.size - 1;
       const picked = new Set<number>();
       const list = ports(spec);
       list.forEach((p, i) => {
         if (typeof p.nodePort === 'number' && p.nodePort !== 0) {
-          if ((p.nodePort < NODE_PORT_MIN || p.nodePort > NODE_PORT_MAX) && !kept.has(`${NODE_PORTS}/${p.nodePort}`)) {
+          if ((p.nodePort < nodePortMin || p.nodePort > nodePortMax) && !kept.has(`${NODE_PORTS}/${p.nodePort}`)) {
             errs.push(
-              invalid(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`),
+              invalid(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${nodePortMin}-${nodePortMax}`),
             );
           }
           picked.add(p.nodePort);
         }
       });
-      const count = NODE_PORT_MAX - NODE_PORT_MIN + 1;
+      const count = range.size;
       const start = Math.floor(((ctx.seed * 7919) % 1) * count);
       let next = 0;
       list.forEach((p) => {
         if (typeof p.nodePort === 'number' && p.nodePort !== 0) return;
         for (; next < count; next++) {
-          const port = NODE_PORT_MIN + ((start + next) % count);
+          const port = nodePortMin + ((start + next) % count);
           if (!picked.has(port) && isFree(portKey(port))) {
             p.nodePort = port;
             picked.add(port);

@@ -61,6 +61,9 @@ export const tokenRequestHandler: SpecialHandler = {
     if (body.metadata.namespace && body.metadata.namespace !== req.namespace) {
       throw invalid(TOKEN_REQUEST, name, [fieldInvalid('metadata.namespace', body.metadata.namespace, 'must match the service account namespace if specified')]);
     }
+    // The service account first, as upstream: a missing one is 404 before the request is validated.
+    const sa = (await req.store.get(req.namespace, name)).object;
+    const metadata = { ...body.metadata, name: body.metadata.name || name, namespace: body.metadata.namespace || req.namespace };
     const spec = isPlainObject(body.spec) ? { ...body.spec } : {};
     if (spec.expirationSeconds === undefined || spec.expirationSeconds === null) spec.expirationSeconds = DEFAULT_EXPIRATION_SECONDS;
     const expirationSeconds = spec.expirationSeconds as number;
@@ -69,7 +72,6 @@ export const tokenRequestHandler: SpecialHandler = {
     if (expirationSeconds > MAX_EXPIRATION_SECONDS) errs.push(fieldInvalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'));
     if (errs.length > 0) throw invalid(TOKEN_REQUEST, '', errs);
 
-    const sa = (await req.store.get(req.namespace, name)).object;
     let pod: KubeObject | undefined;
     let secret: KubeObject | undefined;
     let node: KubeObject | undefined;
@@ -118,7 +120,7 @@ export const tokenRequestHandler: SpecialHandler = {
       body: {
         kind: 'TokenRequest',
         apiVersion: 'authentication.k8s.io/v1',
-        metadata: { ...body.metadata, creationTimestamp: null },
+        metadata: { ...metadata, creationTimestamp: null },
         spec,
         status: { token: issued.token, expirationTimestamp: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
       },
