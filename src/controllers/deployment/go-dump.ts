@@ -9,7 +9,7 @@
  */
 import { compareGoStrings } from '../../machinery/go-format.js';
 import goTypes from './generated/pod-template-go-types.json' with { type: 'json' };
-import { goParseQuantity, UnsupportedForHash } from './go-quantity.js';
+import { goServedQuantity, UnsupportedForHash } from './go-quantity.js';
 
 interface GoField {
   name: string;
@@ -46,7 +46,7 @@ function special(name: string, v: Json): string {
       return `{Type:(intstr.Type)0 IntVal:(int32)${typeof v === 'number' ? v : 0} StrVal:(string)}`;
     case 'resource.Quantity': {
       const q =
-        v === null || v === undefined ? { value: 0n, scale: 0, s: '', format: '' } : goParseQuantity(typeof v === 'number' ? String(v) : String(v).trim());
+        v === null || v === undefined ? { value: 0n, scale: 0, s: '', format: '' } : goServedQuantity(typeof v === 'number' ? String(v) : String(v).trim());
       return `{i:(resource.int64Amount){value:(int64)${q.value} scale:(resource.Scale)${q.scale}} d:(resource.infDecAmount){Dec:(*inf.Dec)<nil>} s:(string)${q.s} Format:(resource.Format)${q.format}}`;
     }
   }

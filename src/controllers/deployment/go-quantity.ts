@@ -1,8 +1,9 @@
 /**
  * The inside of a resource.Quantity as Go's ParseQuantity leaves it (k8s.io/apimachinery
  * pkg/api/resource), for printing it the way spew does in the pod-template-hash: the int64 amount and
- * scale, the cached string (kept only for some canonical forms), and the format. Quantities that Go
- * keeps as an arbitrary-precision inf.Dec are not reproduced (UnsupportedForHash).
+ * scale, the cached string (kept only for some canonical forms), and the format; and its canonical
+ * string (Quantity.String), which is what kube-apiserver stores and serves. Quantities that Go keeps as
+ * an arbitrary-precision inf.Dec are not reproduced (UnsupportedForHash).
  */
 export class UnsupportedForHash extends Error {}
 
@@ -85,4 +86,58 @@ export function goParseQuantity(str: string): GoQuantity {
     }
   }
   throw new UnsupportedForHash(`quantity ${str} needs inf.Dec`);
+}
+
+const DECIMAL_BY_EXPONENT = new Map(Object.entries(DECIMAL_SUFFIXES).map(([k, v]) => [v, k]));
+const BINARY_BY_EXPONENT = new Map(Object.entries(BINARY_SUFFIXES).map(([k, v]) => [v, k]));
+
+/** removeInt64Factors: value = result * base^times, the sign kept on result. */
+function removeFactors(value: bigint, base: bigint): [bigint, number] {
+  const negative = value < 0n;
+  let result = negative ? -value : value;
+  let times = 0;
+  while (result >= base && result % base === 0n) {
+    result /= base;
+    times++;
+  }
+  return [negative ? -result : result, times];
+}
+
+function checkedInt64(v: bigint): bigint {
+  if (v > MAX_INT64 || v < -MAX_INT64 - 1n) throw new UnsupportedForHash('quantity needs inf.Dec');
+  return v;
+}
+
+/** Quantity.String(): the cached string, else the canonical form (CanonicalizeBytes). */
+export function goQuantityString(q: GoQuantity): string {
+  if (q.s !== '') return q.s;
+  if (q.value === 0n) return '0';
+  let format = q.format;
+  if (format === 'BinarySI' && q.value > -1024n && q.value < 1024n) format = 'DecimalSI';
+  if (format === 'BinarySI') {
+    // Binary quantities have scale 0 on the int64 path, so they are exact at scale 0.
+    const [amount, exponent] = removeFactors(q.value, 1024n);
+    return `${amount}${BINARY_BY_EXPONENT.get(exponent * 10) ?? ''}`;
+  }
+  let [amount, times] = removeFactors(q.value, 10n);
+  let exponent = q.scale + times;
+  // The exponent of a canonical decimal form is a multiple of 3.
+  const rem = ((exponent % 3) + 3) % 3;
+  if (rem === 1) {
+    amount = checkedInt64(amount * 10n);
+    exponent -= 1;
+  } else if (rem === 2) {
+    amount = checkedInt64(amount * 100n);
+    exponent -= 2;
+  }
+  if (format === 'DecimalExponent' || format === '') return exponent === 0 ? `${amount}` : `${amount}e${exponent}`;
+  return `${amount}${DECIMAL_BY_EXPONENT.get(exponent) ?? ''}`;
+}
+
+/**
+ * The Quantity the controller holds for a quantity string as stored: kube-apiserver keeps the canonical
+ * form, so a non-canonical string ("0.5") is read as its canonical one ("500m") would be.
+ */
+export function goServedQuantity(str: string): GoQuantity {
+  return goParseQuantity(goQuantityString(goParseQuantity(str)));
 }
