@@ -293,4 +293,23 @@ describe('Deployment controller', () => {
     const [rs] = await ownedReplicaSets(done, []);
     expect(rs.metadata.name).toBe(`coll-${computeHash(d.spec!.template, 1)}`);
   });
+
+  it('names the ReplicaSet of the documentation\'s nginx Deployment as a real cluster does', async () => {
+    // kubernetes.io's nginx-deployment (nginx:1.14.2, port 80): on a 1.33 cluster its ReplicaSet is
+    // nginx-deployment-647677fc66 (the last vector of fixtures/pod-template-hash.json, computed with upstream's Go code).
+    const docs: Deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'nginx-deployment', labels: { app: 'nginx' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'nginx' } },
+        template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.14.2', ports: [{ containerPort: 80 }] }] } },
+      },
+    };
+    const d = await deployments().create(docs);
+    await rolledOut('nginx-deployment', 1);
+    const [rs] = await ownedReplicaSets(d, []);
+    expect(rs.metadata.name).toBe('nginx-deployment-647677fc66');
+  });
 });

@@ -1,15 +1,17 @@
 /**
- * The pod-template-hash (upstream controller.ComputeHash): FNV-32a over the pod template, then the
- * collision count as 8 little-endian bytes (the low 4 set), the uint32 printed in decimal and passed
- * through rand.SafeEncodeString (every byte mapped onto a 27-character alphabet without vowels).
+ * The pod-template-hash (upstream controller.ComputeHash): FNV-32a over Go's dump.ForHash printing of
+ * the PodTemplateSpec (go-dump.ts), then the collision count as 8 little-endian bytes (the low 4 set),
+ * the uint32 printed in decimal and passed through rand.SafeEncodeString (every byte mapped onto a
+ * 27-character alphabet without vowels). The same template thus gives the same ReplicaSet name as on a
+ * real cluster (test/controllers/fixtures holds vectors computed with upstream's Go code).
  *
- * Upstream hashes Go's spew printing of the PodTemplateSpec struct (every field in Go declaration
- * order, with Go type names); reproducing that for the whole PodSpec is not done here, so the hash is
- * taken over the template's JSON with keys sorted. Names therefore have the same shape as on a real
- * cluster (`<deployment>-<up to 10 chars>`) but not the same value. Nothing relies on the value: new
- * ReplicaSets are found by comparing templates, as upstream does.
+ * A template the Go printing is not reproduced for (a non-zero time in it, or a quantity Go keeps as
+ * inf.Dec) is hashed over its JSON with sorted keys instead: a name of the same shape, not the same
+ * value. Nothing relies on the value: new ReplicaSets are found by comparing templates, as upstream does.
  */
 import type { PodTemplateSpec } from '../../client/index.js';
+import { goDumpPodTemplate } from './go-dump.js';
+import { UnsupportedForHash } from './go-quantity.js';
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -41,8 +43,17 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+function printTemplate(template: PodTemplateSpec): string {
+  try {
+    return goDumpPodTemplate(template);
+  } catch (e) {
+    if (e instanceof UnsupportedForHash) return canonicalJson(template);
+    throw e;
+  }
+}
+
 export function computeHash(template: PodTemplateSpec, collisionCount?: number): string {
-  let h = fnv32a(Buffer.from(canonicalJson(template), 'utf8'));
+  let h = fnv32a(Buffer.from(printTemplate(template), 'utf8'));
   if (collisionCount !== undefined && collisionCount !== null) {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setUint32(0, collisionCount >>> 0, true);
