@@ -1,7 +1,7 @@
 import { isConflict, isDeletedFinalStateUnknown, isNotFound, runWorkers, WorkQueue } from '../../client/index.js';
 import type { KubeObject, OwnerReference, ResourceRef } from '../../client/index.js';
 import type { ControllerContext } from '../context.js';
-import { discoverResources, ResourceMapper, supportsAll } from '../discovery.js';
+import { discoverResources, discoveryFailureMessage, ResourceMapper, supportsAll } from '../discovery.js';
 import type { DiscoveredResource } from '../discovery.js';
 import { decideAttemptToDelete } from './classify.js';
 import type { OwnerState } from './classify.js';
@@ -75,7 +75,21 @@ export class GarbageCollector {
 
   async run(): Promise<void> {
     const { signal, log } = this.ctx;
-    await this.syncMonitors();
+    // The first discovery is retried until it works: the collector cannot start without knowing the resources.
+    for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await this.syncMonitors();
+        break;
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn({ err: String(err), retryInMs: delay }, 'garbage collector: discovery failed');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        });
+        if (signal.aborted) return;
+      }
+    }
     if (!(await this.ctx.informers.waitForCacheSync(signal))) return;
     log.info({ resources: this.watched.size, objects: this.graph.size }, 'garbage collector: all resource monitors have synced');
     const timer = setInterval(() => {
@@ -93,6 +107,8 @@ export class GarbageCollector {
   /** Watches every deletable resource discovery lists that is not watched yet (upstream's resyncMonitors). */
   private async syncMonitors(): Promise<void> {
     const discovered = await discoverResources(this.ctx.client, this.ctx.signal);
+    // As upstream, what could be discovered is collected; the failing group-versions are retried next time.
+    if (discovered.failed.size > 0) this.ctx.log.warn({ err: discoveryFailureMessage(discovered.failed) }, 'garbage collector: partial discovery');
     this.mapper.add(discovered.resources);
     const deletable = discovered.resources.filter((r: DiscoveredResource) => supportsAll(r, ['list', 'watch', 'delete']) && !this.ignored.has(resourceKey(r.ref)));
     for (const { ref } of deletable) {
