@@ -18,9 +18,8 @@ export interface GarbageCollectorOptions {
   discoveryPeriodMs?: number;
 }
 
-/** Upstream's default --gc-ignored-resources: both kinds of events. */
+/** Upstream's default GCIgnoredResources (controller-manager configuration): both kinds of events. */
 const DEFAULT_IGNORED = ['events', 'events.events.k8s.io'];
-
 
 function identityOf(obj: KubeObject, ref: ResourceRef): Identity {
   return {
@@ -204,7 +203,7 @@ export class GarbageCollector {
       case 'removeOwnerReferences': {
         const remaining = owners.filter((o) => !decision.uids.includes(o.uid));
         this.ctx.log.info({ kind: node.identity.kind, namespace: node.identity.namespace, name: node.identity.name, removed: decision.uids }, 'garbage collector: removing references to owners that are gone or waiting');
-        await api.patch(node.identity.name, { metadata: { resourceVersion: meta.resourceVersion, ownerReferences: remaining.length > 0 ? remaining : null } }, 'merge', { signal: this.ctx.signal });
+        await api.patch(node.identity.name, { metadata: { resourceVersion: meta.resourceVersion, ownerReferences: nullIfEmpty(remaining) } }, 'merge', { signal: this.ctx.signal });
         return;
       }
       case 'deleteForeground': {
