@@ -104,6 +104,7 @@ export async function runControllerManagerCommand(flags: ControllerManagerFlags)
     signal: stop.signal,
     // As kube-controller-manager: a process that lost the lease exits, and is restarted to rejoin.
     onLeadershipLost: () => process.exit(1),
+    onFatal: () => process.exit(1),
   });
   process.exit(0);
 }

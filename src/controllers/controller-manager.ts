@@ -85,6 +85,8 @@ export interface ControllerManagerOptions {
   signal: AbortSignal;
   /** Called when leadership is lost: upstream exits the process so nothing runs twice. */
   onLeadershipLost(): void;
+  /** Called when a controller fails for good: upstream exits the process. */
+  onFatal(): void;
 }
 
 /** Runs the selected controllers with one client and one informer factory, until `signal` aborts. */
@@ -109,7 +111,11 @@ async function runControllers(opts: ControllerManagerOptions, selected: Controll
     try {
       await c.run(ctx, opts.settings);
     } catch (err) {
-      if (!signal.aborted) opts.log.error({ controller: c.name, err: err instanceof Error ? err.message : String(err) }, 'controller stopped with an error');
+      if (signal.aborted) return;
+      // As upstream (a controller's fatal error ends kube-controller-manager): exit and be restarted,
+      // rather than lead on without one of the controllers.
+      opts.log.error({ controller: c.name, err: err instanceof Error ? err.message : String(err) }, 'controller stopped with an error');
+      opts.onFatal();
     }
   });
   // Informers asked for by the controllers so far start now; later ones start when asked for.

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,4 +43,25 @@ test('--help lists the upstream flags', async () => {
   for (const flag of ['--kubeconfig', '--controllers', '--leader-elect', '--leader-elect-lease-duration', '--leader-elect-renew-deadline', '--leader-elect-retry-period', '--leader-elect-resource-name', '--leader-elect-resource-namespace', '--concurrent-gc-syncs', '--concurrent-namespace-syncs', '--terminated-pod-gc-threshold']) {
     expect(r.stdout).toContain(flag);
   }
+});
+
+test('KUBECONFIG names the server when --kubeconfig is not given', async () => {
+  const kubeconfig = writeKubeconfig(dir, 'http://127.0.0.1:9');
+  const child = spawn(process.execPath, [BIN, 'controller-manager', '--log-format', 'text', '--leader-elect=false', '--controllers', 'podgc'], {
+    env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (err.includes('controllers selected')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`exited: ${err}`)));
+  });
+  child.kill('SIGTERM');
+  await exited;
+  expect(err).toContain('"pgkube controller-manager starting" server="http://127.0.0.1:9"');
+  expect(err).toContain('controllers=["pod-garbage-collector-controller"]');
 });

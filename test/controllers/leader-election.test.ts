@@ -101,6 +101,7 @@ test('a leader that was paused past its lease finds the Lease taken when it wake
   const idB = identityOf(b)!;
   const d = c.startControllerManager();
   await withLogs(eventually('a new standby sees the leader', async () => d.output().includes(`"new leader elected" leader="${idB}"`)));
+  b.expectExit();
   b.child.kill('SIGSTOP');
   try {
     await withLogs(eventually('the standby takes over from the paused leader', async () => identityOf(d), 30_000));

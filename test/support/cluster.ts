@@ -37,6 +37,9 @@ export interface RoleProcess {
   output(): string;
   /** Resolves with the exit code (or the signal's name) once the process has ended. */
   exited: Promise<number | string>;
+  /** Says the test expects this process to end by itself, so stop() does not report it as a failure. */
+  expectExit(): void;
+  readonly exitExpected: boolean;
   /** SIGKILL: no clean shutdown, as in a crash. */
   kill(): Promise<void>;
   /** SIGTERM, then wait for it to end. */
@@ -92,13 +95,21 @@ function spawnRole(role: string, args: string[]): RoleProcess {
   child.stderr!.on('data', (c: Buffer) => chunks.push(c.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   let ended = false;
+  let expected = false;
   void exited.then(() => (ended = true));
   return {
     role,
     child,
     output: () => chunks.join(''),
     exited,
+    expectExit() {
+      expected = true;
+    },
+    get exitExpected() {
+      return expected;
+    },
     async kill() {
+      expected = true;
       if (!ended) child.kill('SIGKILL');
       await exited;
     },
@@ -143,7 +154,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   if (opts.scheduler) processes.push(spawnRole('scheduler', ['scheduler', ...common]));
   if (opts.simulatedNodes) processes.push(spawnRole('agent', ['agent', ...common, '--runtime', 'simulated', '--nodes', String(opts.simulatedNodes)]));
 
-  const stopping = new Set<RoleProcess>();
   const logs = () => processes.map((p, i) => `----- ${p.role} #${i} (pid ${p.child.pid}) -----\n${p.output()}`).join('\n');
   return {
     url: apiserver.url,
@@ -155,8 +165,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     logs,
     async stop() {
       // A process that ended before stop() (other than by a test's kill) is worth its logs.
-      const died = await Promise.all(processes.map(async (p) => p.child.exitCode !== null && p.child.exitCode !== 0 && !stopping.has(p)));
-      for (const p of processes) stopping.add(p);
+      const died = processes.map((p) => p.child.exitCode !== null && p.child.exitCode !== 0 && !p.exitExpected);
       await Promise.all(processes.map((p) => p.stop()));
       await apiserver.stop();
       if (died.some(Boolean)) process.stderr.write(`cluster processes exited early:\n${logs()}\n`);

@@ -1,11 +1,12 @@
 import { isConflict, isDeletedFinalStateUnknown, isNotFound, runWorkers, WorkQueue } from '../../client/index.js';
 import type { KubeObject, OwnerReference, ResourceRef } from '../../client/index.js';
 import type { ControllerContext } from '../context.js';
-import { discoverResources, ResourceMapper, supportsAll } from '../discovery.js';
+import { discoverResources, discoveryFailureMessage, ResourceMapper, supportsAll } from '../discovery.js';
 import type { DiscoveredResource } from '../discovery.js';
 import { decideAttemptToDelete } from './classify.js';
 import type { OwnerState } from './classify.js';
-import { DependencyGraph, FINALIZER_FOREGROUND, FINALIZER_ORPHAN, refMatchesNode } from './graph.js';
+import { DependencyGraph, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from './graph.js';
+import { NamespacedOwnerOfClusterScopedObject, OwnerResolver } from './owners.js';
 import type { Identity, ObservedObject, OwnerRef } from './graph.js';
 
 export interface GarbageCollectorOptions {
@@ -17,12 +18,8 @@ export interface GarbageCollectorOptions {
   discoveryPeriodMs?: number;
 }
 
-/** Upstream's default --gc-ignored-resources: both kinds of events. */
+/** Upstream's default GCIgnoredResources (controller-manager configuration): both kinds of events. */
 const DEFAULT_IGNORED = ['events', 'events.events.k8s.io'];
-const ABSENT_OWNER_CACHE_SIZE = 500;
-
-/** An owner reference of a cluster-scoped object to a namespaced kind: never valid, never retried. */
-class NamespacedOwnerOfClusterScopedObject extends Error {}
 
 function identityOf(obj: KubeObject, ref: ResourceRef): Identity {
   return {
@@ -64,8 +61,7 @@ export class GarbageCollector {
   private readonly watched = new Set<string>();
   private readonly attemptToDelete = new WorkQueue<string>({ name: 'garbage_collector_attempt_to_delete' });
   private readonly attemptToOrphan = new WorkQueue<string>({ name: 'garbage_collector_attempt_to_orphan' });
-  /** Owners known to be gone, by coordinates and uid, so siblings do not ask the server again. */
-  private readonly absentOwners = new Set<string>();
+  private readonly owners: OwnerResolver;
   private readonly ignored: Set<string>;
 
   constructor(
@@ -73,11 +69,26 @@ export class GarbageCollector {
     private readonly opts: GarbageCollectorOptions = {},
   ) {
     this.ignored = new Set(opts.ignoredResources ?? DEFAULT_IGNORED);
+    this.owners = new OwnerResolver(ctx, this.graph, this.mapper);
   }
 
   async run(): Promise<void> {
     const { signal, log } = this.ctx;
-    await this.syncMonitors();
+    // The first discovery is retried until it works: the collector cannot start without knowing the resources.
+    for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await this.syncMonitors();
+        break;
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn({ err: String(err), retryInMs: delay }, 'garbage collector: discovery failed');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        });
+        if (signal.aborted) return;
+      }
+    }
     if (!(await this.ctx.informers.waitForCacheSync(signal))) return;
     log.info({ resources: this.watched.size, objects: this.graph.size }, 'garbage collector: all resource monitors have synced');
     const timer = setInterval(() => {
@@ -95,6 +106,8 @@ export class GarbageCollector {
   /** Watches every deletable resource discovery lists that is not watched yet (upstream's resyncMonitors). */
   private async syncMonitors(): Promise<void> {
     const discovered = await discoverResources(this.ctx.client, this.ctx.signal);
+    // As upstream, what could be discovered is collected; the failing group-versions are retried next time.
+    if (discovered.failed.size > 0) this.ctx.log.warn({ err: discoveryFailureMessage(discovered.failed) }, 'garbage collector: partial discovery');
     this.mapper.add(discovered.resources);
     const deletable = discovered.resources.filter((r: DiscoveredResource) => supportsAll(r, ['list', 'watch', 'delete']) && !this.ignored.has(resourceKey(r.ref)));
     for (const { ref } of deletable) {
@@ -115,7 +128,7 @@ export class GarbageCollector {
         if (!uid) return;
         const node = this.graph.get(uid);
         // Siblings that still name the deleted owner need not ask the server about it.
-        if (node && this.graph.dependents(uid).length > 0) this.rememberAbsent(node.identity, node.identity.namespace);
+        if (node && this.graph.dependents(uid).length > 0) this.owners.rememberAbsent(node.identity, node.identity.namespace);
         this.apply(this.graph.remove(uid));
       },
     });
@@ -146,57 +159,6 @@ export class GarbageCollector {
     }
   }
 
-  private absentKey(owner: { apiVersion: string; kind: string; name: string; uid: string }, namespace: string): string {
-    return `${owner.apiVersion}|${owner.kind}|${namespace}|${owner.name}|${owner.uid}`;
-  }
-
-  private rememberAbsent(owner: { apiVersion: string; kind: string; name: string; uid: string }, namespace: string): void {
-    if (this.absentOwners.size >= ABSENT_OWNER_CACHE_SIZE) this.absentOwners.delete(this.absentOwners.values().next().value!);
-    this.absentOwners.add(this.absentKey(owner, namespace));
-  }
-
-  /**
-   * A namespaced dependent whose owner's uid belongs to an object of another namespace: the reference can
-   * never resolve, and upstream reports it with a Warning event on the dependent.
-   */
-  private reportInvalidNamespaceOwnerRef(dependent: Identity, owner: OwnerRef): void {
-    const known = this.graph.get(owner.uid);
-    if (!known || known.identity.namespace === dependent.namespace || !this.mapper.find(owner.apiVersion, owner.kind)?.namespaced) return;
-    const invalid = `[${owner.apiVersion}/${owner.kind}, namespace: ${dependent.namespace}, name: ${owner.name}, uid: ${owner.uid}]`;
-    this.ctx.recorder('garbage-collector-controller').event(
-      { apiVersion: dependent.apiVersion, kind: dependent.kind, metadata: { namespace: dependent.namespace, name: dependent.name, uid: dependent.uid } },
-      'Warning',
-      'OwnerRefInvalidNamespace',
-      `ownerRef ${invalid} does not exist in namespace "${dependent.namespace}"`,
-    );
-  }
-
-  /** Asks the server about one owner of an object in `namespace` (upstream's isDangling and classifyReferences). */
-  private async ownerState(owner: OwnerRef, namespace: string): Promise<OwnerState> {
-    if (this.absentOwners.has(this.absentKey(owner, '')) || this.absentOwners.has(this.absentKey(owner, namespace))) return 'absent';
-    const ref = this.refFor(owner.apiVersion, owner.kind);
-    if (ref.namespaced && namespace === '') throw new NamespacedOwnerOfClusterScopedObject(`cluster-scoped object refers to namespaced owner ${owner.kind} ${owner.name}`);
-    const ownerNamespace = ref.namespaced ? namespace : '';
-    // An owner the informers show alive keeps the object: no request needed (a stale cache only delays the
-    // collection until the owner's deletion arrives). Every decision to delete is made on a live GET.
-    const known = this.graph.get(owner.uid);
-    if (known && !known.beingDeleted && refMatchesNode(owner, namespace, known.identity, ref.namespaced)) return 'solid';
-    let live: KubeObject;
-    try {
-      live = await this.ctx.client.resource(ref, ref.namespaced ? namespace : undefined).get(owner.name, { signal: this.ctx.signal });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.rememberAbsent(owner, ownerNamespace);
-      return 'absent';
-    }
-    if (live.metadata.uid !== owner.uid) {
-      this.rememberAbsent(owner, ownerNamespace);
-      return 'absent';
-    }
-    if (live.metadata.deletionTimestamp && (live.metadata.finalizers ?? []).includes(FINALIZER_FOREGROUND)) return 'waiting';
-    return 'solid';
-  }
-
   /** upstream's attemptToDeleteItem. */
   private async attemptToDeleteItem(uid: string): Promise<void> {
     const node = this.graph.get(uid);
@@ -214,8 +176,8 @@ export class GarbageCollector {
     const states = new Map<string, OwnerState>();
     try {
       for (const o of owners) {
-        const state = await this.ownerState(o, meta.namespace ?? '');
-        if (state === 'absent') this.reportInvalidNamespaceOwnerRef(node.identity, o);
+        const state = await this.owners.state(o, meta.namespace ?? '');
+        if (state === 'absent') this.owners.reportInvalidNamespace(node.identity, o);
         states.set(o.uid, state);
       }
     } catch (err) {
@@ -241,7 +203,7 @@ export class GarbageCollector {
       case 'removeOwnerReferences': {
         const remaining = owners.filter((o) => !decision.uids.includes(o.uid));
         this.ctx.log.info({ kind: node.identity.kind, namespace: node.identity.namespace, name: node.identity.name, removed: decision.uids }, 'garbage collector: removing references to owners that are gone or waiting');
-        await api.patch(node.identity.name, { metadata: { resourceVersion: meta.resourceVersion, ownerReferences: remaining.length > 0 ? remaining : null } }, 'merge', { signal: this.ctx.signal });
+        await api.patch(node.identity.name, { metadata: { resourceVersion: meta.resourceVersion, ownerReferences: nullIfEmpty(remaining) } }, 'merge', { signal: this.ctx.signal });
         return;
       }
       case 'deleteForeground': {
