@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { KubeObject } from '../object.js';
 import type { ResourceRef } from '../resource-ref.js';
+import { apiVersionOf } from '../resource-ref.js';
 
 export interface EventHandler<T> {
   onAdd?(obj: T, isInInitialList: boolean): void;
@@ -123,6 +124,18 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
     for (const h of this.handlers) if (h.onDelete) this.call(h, 'onDelete', () => h.onDelete!(obj));
   }
 
+  /**
+   * kube-apiserver sends list items without kind and apiVersion; cached objects get them from the resource,
+   * so handlers can make references and events from them as client-go does through its scheme.
+   */
+  private withTypeMeta(obj: T): T {
+    if (obj && !obj.kind) {
+      obj.kind = this.ref.kind;
+      obj.apiVersion = apiVersionOf(this.ref);
+    }
+    return obj;
+  }
+
   private listOpts() {
     return { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector };
   }
@@ -155,7 +168,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
     do {
       const page = await this.api.list({ ...this.listOpts(), limit: this.opts.pageSize ?? 500, continue: cont, signal });
       if (!rv) rv = page.metadata?.resourceVersion ?? '';
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) items.push(this.withTypeMeta(item));
       cont = page.metadata?.continue || undefined;
     } while (cont);
     if (signal.aborted) return;
@@ -194,7 +207,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
       try {
         const events = this.api.watch({ ...this.listOpts(), resourceVersion: this.lastRV, allowWatchBookmarks: true, timeoutSeconds, signal });
         for await (const ev of events) {
-          const obj = ev.object;
+          const obj = ev.type === 'BOOKMARK' ? ev.object : this.withTypeMeta(ev.object);
           const rv = obj?.metadata?.resourceVersion;
           switch (ev.type) {
             case 'ADDED':

@@ -113,7 +113,7 @@ class Elector {
       const deadline = performance.now() + this.renewDeadlineMs;
       let renewed = false;
       while (!leading.aborted && performance.now() < deadline) {
-        const attemptSignal = AbortSignal.any([leading, AbortSignal.timeout(Math.max(1, deadline - performance.now()))]);
+        const attemptSignal = AbortSignal.any([leading, AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))]);
         if (await this.tryAcquireOrRenew(attemptSignal)) {
           renewed = true;
           break;
