@@ -40,7 +40,7 @@ function readProcStat(file: string): ProcStat | undefined {
 }
 
 /** Seconds of CPU used by a process tree rooted at `root` (root incl. reaped children, plus live children). */
-function treeSeconds(root: number): number | undefined {
+export function treeSeconds(root: number): number | undefined {
   const top = readProcStat(`/proc/${root}/stat`);
   if (!top) return undefined;
   let total = top.self + top.children;

@@ -66,6 +66,11 @@ export class Agent {
   private readonly queue = new WorkQueue<string>({ name: 'pods' });
   /** pod uid -> key, to route runtime changes. */
   private readonly uids = new Map<string, string>();
+  /**
+   * pod uid -> what was last written for it: the informer's copy may lag our own write, and comparing
+   * with it alone would write the same status again (kubelet's status manager keeps the same cache).
+   */
+  private readonly written = new Map<string, string>();
   private pods!: SharedInformer<Pod>;
   private readonly timers: NodeJS.Timeout[] = [];
   readonly stats = { statusWrites: 0, deletes: 0, leaseRenewals: 0, errors: 0 };
@@ -234,11 +239,13 @@ export class Agent {
     if (!rt) return;
     const podIP = rt.sandboxReady ? node.ips.ipFor(uid) : undefined;
     const status = buildPodStatus(pod, rt, { hostIP: node.hostIP, podIP }, metaTime());
-    if (statusFingerprint(status) === statusFingerprint(pod.status)) return;
+    const fingerprint = statusFingerprint(status);
+    if (fingerprint === statusFingerprint(pod.status) || fingerprint === this.written.get(uid)) return;
     try {
       await this.opts.client
         .resource(resources.pods, pod.metadata.namespace)
         .patch(pod.metadata.name!, { metadata: { uid }, status }, 'strategic', { subresource: 'status' });
+      this.written.set(uid, fingerprint);
       this.stats.statusWrites++;
     } catch (e) {
       if (isNotFound(e) || isConflict(e)) return; // gone or replaced: the informer brings the rest
@@ -261,6 +268,7 @@ export class Agent {
 
   private forgetPod(uid: string): void {
     this.uids.delete(uid);
+    this.written.delete(uid);
     this.opts.runtime.forgetPod(uid);
     for (const n of this.nodes.values()) n.ips.release(uid);
   }

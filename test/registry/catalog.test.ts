@@ -240,6 +240,12 @@ describe('subresources', () => {
     expect(again.status).toBe(409);
     const e = await request(f.base, 'POST', `${P}/p1/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p1', namespace: 'cat' } });
     expect(e.status).toBe(201);
+    // The pod is on a node: the eviction deletes it gracefully (its kubelet finishes the deletion).
+    const evicted = await request(f.base, 'GET', `${P}/p1`);
+    expect(evicted.status).toBe(200);
+    expect(evicted.json.metadata.deletionTimestamp).toBeTruthy();
+    expect(evicted.json.metadata.deletionGracePeriodSeconds).toBe(30);
+    expect((await request(f.base, 'DELETE', `${P}/p1?gracePeriodSeconds=0`)).status).toBe(200);
     expect((await request(f.base, 'GET', `${P}/p1`)).status).toBe(404);
   });
 
