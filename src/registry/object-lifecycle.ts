@@ -91,12 +91,14 @@ export function decideUpdate(
   if (subStrategy) {
     obj = cloneObject(body);
   } else if (subresource === 'status') {
-    // A status write leaves everything else alone.
-    obj = cloneObject(old);
-    obj.status = cloneObject(body.status);
-    // managedFields follow the request (an apply computed them; an update's recorder starts from the live ones).
-    if (body.metadata.managedFields !== undefined) obj.metadata.managedFields = cloneObject(body.metadata.managedFields);
-    else delete obj.metadata.managedFields;
+    // A status write keeps the spec (every field beside metadata and status) but takes the request's
+    // metadata, as upstream's status strategies do: controllers write annotations through /status (the
+    // Deployment controller's revision). managedFields follow the request too (an apply computed them; an
+    // update's recorder starts from the live ones).
+    obj = cloneObject(body);
+    for (const key of Object.keys(obj)) if (key !== 'metadata' && key !== 'status') delete (obj as Record<string, unknown>)[key];
+    for (const [key, value] of Object.entries(old)) if (key !== 'metadata' && key !== 'status') (obj as Record<string, unknown>)[key] = cloneObject(value);
+    def.strategy.prepareForStatusUpdate?.(obj, old);
   } else {
     obj = cloneObject(body);
     if (def.subresources.includes('status')) obj.status = cloneObject(old.status);

@@ -11,6 +11,8 @@ export interface Strategy {
   prepareForCreate?(obj: KubeObject): void;
   /** Carry over or reset fields on update; `old` must not be changed. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** Metadata a status write may not change for this kind (it already keeps everything but metadata and status). */
+  prepareForStatusUpdate?(obj: KubeObject, old: KubeObject): void;
   validate?(obj: KubeObject): FieldError[];
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   nameValidator?: NameValidator;

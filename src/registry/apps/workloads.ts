@@ -123,6 +123,11 @@ export const deploymentStrategy = workloadStrategy('deployment', (spec) => {
   setDefault(spec, 'revisionHistoryLimit', 10);
   setDefault(spec, 'progressDeadlineSeconds', 600);
 });
+// Upstream's deployment status strategy also keeps the labels.
+deploymentStrategy.prepareForStatusUpdate = (obj, old) => {
+  if (old.metadata.labels) obj.metadata.labels = { ...old.metadata.labels };
+  else delete obj.metadata.labels;
+};
 
 export const replicaSetStrategy = workloadStrategy('deployment', (spec) => {
   setDefault(spec, 'replicas', 1);

@@ -23,6 +23,11 @@ export const podStrategy: Strategy = {
   prepareForUpdate(pod) {
     defaultPod(pod);
   },
+  // Upstream's pod status strategy keeps the owner references.
+  prepareForStatusUpdate(pod, old) {
+    if (old.metadata.ownerReferences) pod.metadata.ownerReferences = structuredClone(old.metadata.ownerReferences);
+    else delete pod.metadata.ownerReferences;
+  },
   // Upstream's CheckGracefulDelete: the requested period, else spec.terminationGracePeriodSeconds; pods not
   // yet on a node and pods that have finished go at once.
   gracePeriod(pod, requested) {
