@@ -19,6 +19,7 @@ export interface ControllerManagerFlags {
   leaderElectResourceNamespace: string;
   concurrentGcSyncs: number;
   concurrentNamespaceSyncs: number;
+  namespaceSyncPeriod: number;
   terminatedPodGcThreshold: number;
   podGcCheckPeriod?: number;
   podGcQuarantine?: number;
@@ -61,6 +62,7 @@ export function controllerManagerCommand(): Command {
     .addOption(new Option('--leader-elect-resource-namespace <namespace>', 'namespace of the Lease').default('kube-system'))
     .addOption(new Option('--concurrent-gc-syncs <n>', 'garbage collector workers').argParser(integer).default(20))
     .addOption(new Option('--concurrent-namespace-syncs <n>', 'namespace controller workers').argParser(integer).default(10))
+    .addOption(new Option('--namespace-sync-period <duration>', 'how often Terminating namespaces are looked at again').argParser(duration).default(300, '5m0s'))
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: no limit)').argParser(integer).default(12500))
     .addOption(new Option('--pod-gc-check-period <duration>', 'pgkube: how often the pod GC looks (upstream fixes it at 20s)').argParser(duration))
     .addOption(new Option('--pod-gc-quarantine <duration>', 'pgkube: how long a node stays missing before its pods are deleted (upstream fixes it at 40s)').argParser(duration))
@@ -96,6 +98,7 @@ export async function runControllerManagerCommand(flags: ControllerManagerFlags)
     settings: {
       concurrentGCSyncs: flags.concurrentGcSyncs,
       concurrentNamespaceSyncs: flags.concurrentNamespaceSyncs,
+      namespaceSyncPeriodMs: flags.namespaceSyncPeriod * 1000,
       terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
       podGCCheckPeriodMs: flags.podGcCheckPeriod !== undefined ? flags.podGcCheckPeriod * 1000 : undefined,
       podGCQuarantineMs: flags.podGcQuarantine !== undefined ? flags.podGcQuarantine * 1000 : undefined,

@@ -12,6 +12,7 @@ import * as podgc from './podgc/index.js';
 export interface ControllerSettings {
   concurrentGCSyncs: number;
   concurrentNamespaceSyncs: number;
+  namespaceSyncPeriodMs?: number;
   terminatedPodGCThreshold: number;
   podGCCheckPeriodMs?: number;
   podGCQuarantineMs?: number;
@@ -38,7 +39,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   {
     name: 'namespace-controller',
     alias: namespace.name,
-    run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs }),
+    run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs, syncPeriodMs: s.namespaceSyncPeriodMs }),
   },
   {
     name: 'pod-garbage-collector-controller',
