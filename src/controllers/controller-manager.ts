@@ -77,6 +77,23 @@ export interface LeaderElectionSettings {
   resourceName: string;
 }
 
+/** kube-controller-manager 1.33's defaults for the settings pgkube has. */
+export const DEFAULT_SETTINGS: ControllerSettings = {
+  concurrentGCSyncs: 20,
+  concurrentNamespaceSyncs: 10,
+  namespaceSyncPeriodMs: 5 * 60_000,
+  terminatedPodGCThreshold: 12_500,
+};
+
+export const DEFAULT_LEADER_ELECTION: LeaderElectionSettings = {
+  leaderElect: true,
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+  resourceNamespace: 'kube-system',
+  resourceName: 'kube-controller-manager',
+};
+
 export interface ControllerManagerOptions {
   config: RestConfig;
   controllers: string[];
