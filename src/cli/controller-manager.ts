@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadRestConfig } from '../client/index.js';
-import { runControllerManager } from '../controllers/controller-manager.js';
+import type { Logger, RestConfig } from '../client/index.js';
+import { DEFAULT_LEADER_ELECTION, DEFAULT_SETTINGS, runControllerManager } from '../controllers/controller-manager.js';
 import { duration, integer } from './flags.js';
 import { createLogger, LOG_FORMATS } from './logger.js';
 import type { LogFormat } from './logger.js';
@@ -19,6 +20,7 @@ export interface ControllerManagerFlags {
   leaderElectResourceNamespace: string;
   concurrentGcSyncs: number;
   concurrentNamespaceSyncs: number;
+  namespaceSyncPeriod: number;
   terminatedPodGcThreshold: number;
   podGcCheckPeriod?: number;
   podGcQuarantine?: number;
@@ -61,6 +63,7 @@ export function controllerManagerCommand(): Command {
     .addOption(new Option('--leader-elect-resource-namespace <namespace>', 'namespace of the Lease').default('kube-system'))
     .addOption(new Option('--concurrent-gc-syncs <n>', 'garbage collector workers').argParser(integer).default(20))
     .addOption(new Option('--concurrent-namespace-syncs <n>', 'namespace controller workers').argParser(integer).default(10))
+    .addOption(new Option('--namespace-sync-period <duration>', 'how often Terminating namespaces are looked at again').argParser(duration).default(300, '5m0s'))
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: no limit)').argParser(integer).default(12500))
     .addOption(new Option('--pod-gc-check-period <duration>', 'pgkube: how often the pod GC looks (upstream fixes it at 20s)').argParser(duration))
     .addOption(new Option('--pod-gc-quarantine <duration>', 'pgkube: how long a node stays missing before its pods are deleted (upstream fixes it at 40s)').argParser(duration))
@@ -96,6 +99,7 @@ export async function runControllerManagerCommand(flags: ControllerManagerFlags)
     settings: {
       concurrentGCSyncs: flags.concurrentGcSyncs,
       concurrentNamespaceSyncs: flags.concurrentNamespaceSyncs,
+      namespaceSyncPeriodMs: flags.namespaceSyncPeriod * 1000,
       terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
       podGCCheckPeriodMs: flags.podGcCheckPeriod !== undefined ? flags.podGcCheckPeriod * 1000 : undefined,
       podGCQuarantineMs: flags.podGcQuarantine !== undefined ? flags.podGcQuarantine * 1000 : undefined,
@@ -107,4 +111,39 @@ export async function runControllerManagerCommand(flags: ControllerManagerFlags)
     onFatal: () => process.exit(1),
   });
   process.exit(0);
+}
+
+/**
+ * The controller-manager inside `pgkube up`, talking to its API server over HTTPS with the administrator's
+ * credentials like any other client. It takes part in leader election (so a separate
+ * `pgkube controller-manager` on the same cluster never runs beside it), and when it loses the Lease it
+ * rejoins after a pause instead of ending `up`.
+ */
+export function startInProcessControllerManager(config: RestConfig, log: Logger): { stop(): Promise<void> } {
+  const stop = new AbortController();
+  const loop = (async () => {
+    while (!stop.signal.aborted) {
+      await runControllerManager({
+        config: { ...config, qps: 20, burst: 30 },
+        controllers: ['*'],
+        leaderElection: DEFAULT_LEADER_ELECTION,
+        settings: DEFAULT_SETTINGS,
+        log,
+        signal: stop.signal,
+        onLeadershipLost: () => log.warn({}, 'controller-manager lost its lease; rejoining the election'),
+        onFatal: () => log.error({}, 'a controller stopped with an error; the others keep running'),
+      }).catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'controller-manager failed'));
+      if (stop.signal.aborted) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stop.abort();
+      await loop;
+    },
+  };
 }

@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startApiServer } from '../api/apiserver.js';
 import type { RunningApiServer } from '../api/apiserver.js';
+import { restConfigFromKubeconfig } from '../client/index.js';
+import { startInProcessControllerManager } from './controller-manager.js';
 import { isRoot, startEmbeddedPostgres } from './embedded-postgres.js';
 import { createLogger } from './logger.js';
 import type { RunningPostgres } from './embedded-postgres.js';
@@ -187,9 +189,11 @@ export async function runUp(flags: UpFlags): Promise<void> {
 
   let postgres: RunningPostgres | undefined;
   let server: RunningApiServer | undefined;
+  let controllers: { stop(): Promise<void> } | undefined;
   let started = false;
   let stopping = false;
   const shutdown = async (): Promise<void> => {
+    await controllers?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the controller-manager'));
     await server?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the API server'));
     await postgres?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping PostgreSQL'));
     releaseLock();
@@ -259,6 +263,9 @@ export async function runUp(flags: UpFlags): Promise<void> {
       writeFileAtomic(path.join(dataDir, ADMIN_KUBECONFIG), kubeconfigYaml(config), 0o600);
       mergeKubeconfig(target, config);
     });
+    await step('Starting the controller-manager', async () => {
+      controllers = startInProcessControllerManager(restConfigFromKubeconfig(kubeconfigYaml(config)), logger);
+    }, () => 'Started the controller-manager (garbage collector, namespace and pod GC controllers)');
     started = true;
 
     const kubectl = flags.kubeconfig ? `kubectl --kubeconfig ${target} --context ${CONTEXT}` : `kubectl --context ${CONTEXT}`;

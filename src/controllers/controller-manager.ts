@@ -12,6 +12,7 @@ import * as podgc from './podgc/index.js';
 export interface ControllerSettings {
   concurrentGCSyncs: number;
   concurrentNamespaceSyncs: number;
+  namespaceSyncPeriodMs?: number;
   terminatedPodGCThreshold: number;
   podGCCheckPeriodMs?: number;
   podGCQuarantineMs?: number;
@@ -38,7 +39,7 @@ export const CONTROLLERS: ControllerEntry[] = [
   {
     name: 'namespace-controller',
     alias: namespace.name,
-    run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs }),
+    run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs, syncPeriodMs: s.namespaceSyncPeriodMs }),
   },
   {
     name: 'pod-garbage-collector-controller',
@@ -76,6 +77,23 @@ export interface LeaderElectionSettings {
   resourceName: string;
 }
 
+/** kube-controller-manager 1.33's defaults for the settings pgkube has. */
+export const DEFAULT_SETTINGS: ControllerSettings = {
+  concurrentGCSyncs: 20,
+  concurrentNamespaceSyncs: 10,
+  namespaceSyncPeriodMs: 5 * 60_000,
+  terminatedPodGCThreshold: 12_500,
+};
+
+export const DEFAULT_LEADER_ELECTION: LeaderElectionSettings = {
+  leaderElect: true,
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+  resourceNamespace: 'kube-system',
+  resourceName: 'kube-controller-manager',
+};
+
 export interface ControllerManagerOptions {
   config: RestConfig;
   controllers: string[];
@@ -89,24 +107,29 @@ export interface ControllerManagerOptions {
   onFatal(): void;
 }
 
-/** Runs the selected controllers with one client and one informer factory, until `signal` aborts. */
-async function runControllers(opts: ControllerManagerOptions, selected: ControllerEntry[], client: Client, signal: AbortSignal): Promise<void> {
+/**
+ * Runs the selected controllers until `signal` aborts, with one informer factory for all of them and, as
+ * upstream's ClientBuilder gives each controller its own clientset, one client (and rate limiter) per
+ * controller, so a busy garbage collector does not slow the namespace controller down.
+ */
+async function runControllers(opts: ControllerManagerOptions, selected: ControllerEntry[], clients: Clients, signal: AbortSignal): Promise<void> {
   // Every informer, queue and request of every controller listens on this one signal.
   setMaxListeners(0, signal);
-  const informers = new SharedInformerFactory(client, { log: opts.log });
-  const recorders = new Map<string, EventRecorder>();
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder(component) {
-      let r = recorders.get(component);
-      if (!r) recorders.set(component, (r = new EventRecorder(client, { component, host: os.hostname() }, { log: opts.log })));
-      return r;
-    },
-    log: opts.log,
-    signal,
-  };
+  const informers = new SharedInformerFactory(clients.for('shared-informers'), { log: opts.log });
   const running = selected.map(async (c) => {
+    const client = clients.for(c.name);
+    const recorders = new Map<string, EventRecorder>();
+    const ctx: ControllerContext = {
+      client,
+      informers,
+      recorder(component) {
+        let r = recorders.get(component);
+        if (!r) recorders.set(component, (r = new EventRecorder(client, { component, host: os.hostname() }, { log: opts.log })));
+        return r;
+      },
+      log: opts.log,
+      signal,
+    };
     opts.log.info({ controller: c.name }, 'Starting controller');
     try {
       await c.run(ctx, opts.settings);
@@ -124,27 +147,43 @@ async function runControllers(opts: ControllerManagerOptions, selected: Controll
   await informers.shutdown();
 }
 
+/** Clients by purpose, each with its own user agent suffix and rate limiter; closed together. */
+class Clients {
+  private readonly made = new Map<string, Client>();
+
+  constructor(private readonly config: RestConfig) {}
+
+  for(purpose: string): Client {
+    let c = this.made.get(purpose);
+    if (!c) this.made.set(purpose, (c = new Client({ ...this.config, userAgent: `${this.config.userAgent ?? 'pgkube-controller-manager'}/${purpose}` })));
+    return c;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.made.values()].map((c) => c.close()));
+  }
+}
+
 /**
  * kube-controller-manager: with leader election (the default) the controllers run only while this process
  * holds the Lease kube-system/kube-controller-manager; identity is "<hostname>_<uuid>" as upstream.
  */
 export async function runControllerManager(opts: ControllerManagerOptions): Promise<void> {
   const selected = selectControllers(opts.controllers);
-  const client = new Client({ ...opts.config, userAgent: opts.config.userAgent ?? 'pgkube-controller-manager' });
-  // Renewals get their own client, so its rate limiter is never busy with the controllers' requests
-  // (upstream: a separate "leader-election" clientset).
-  const electionClient = new Client({ ...opts.config, userAgent: `${opts.config.userAgent ?? 'pgkube-controller-manager'}/leader-election` });
+  const clients = new Clients(opts.config);
   opts.log.info({ controllers: selected.map((c) => c.name) }, 'controllers selected');
   try {
     if (!opts.leaderElection.leaderElect) {
-      await runControllers(opts, selected, client, opts.signal);
+      await runControllers(opts, selected, clients, opts.signal);
       return;
     }
     const le = opts.leaderElection;
     const identity = `${os.hostname()}_${randomUUID()}`;
     let leading = false;
     await runLeaderElection({
-      client: electionClient,
+      // Renewals get their own client, so its rate limiter is never busy with the controllers' requests
+      // (upstream: a separate "leader-election" clientset).
+      client: clients.for('leader-election'),
       namespace: le.resourceNamespace,
       name: le.resourceName,
       identity,
@@ -156,7 +195,7 @@ export async function runControllerManager(opts: ControllerManagerOptions): Prom
       onStartedLeading: async (signal) => {
         leading = true;
         opts.log.info({ identity }, 'started leading');
-        await runControllers(opts, selected, client, signal);
+        await runControllers(opts, selected, clients, signal);
       },
       onStoppedLeading: () => {
         if (!leading || opts.signal.aborted) return;
@@ -168,6 +207,6 @@ export async function runControllerManager(opts: ControllerManagerOptions): Prom
       },
     });
   } finally {
-    await Promise.all([client.close(), electionClient.close()]);
+    await clients.close();
   }
 }

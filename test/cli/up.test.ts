@@ -188,6 +188,7 @@ test('first start: certificates, embedded PostgreSQL, TLS, and a kubeconfig merg
   expect(out).toMatch(/^ ✓ Waiting for the API server to be ready$/m);
   expect(out).toContain(`Writing kubeconfig to ${kubeconfig}`);
   expect(out).toContain('Set kubectl context to "pgkube"');
+  expect(out).toMatch(/^ ✓ Started the controller-manager \(garbage collector, namespace and pod GC controllers\)$/m);
   expect(out).not.toMatch(/\x1b\[/); // no colour off a terminal
 
   // Keys and kubeconfigs are private.
@@ -214,6 +215,15 @@ test('kubectl --context pgkube get ns works over TLS as the administrator', asyn
   expect(r.stdout).toMatch(/^kube-system\s/m);
   // The user's other context is untouched and still selectable.
   expect((await kubectl(['config', 'get-contexts', '-o', 'name'])).stdout.split('\n').sort()).toEqual(['', 'other', 'pgkube']);
+});
+
+test('kubectl delete namespace returns: the controller-manager inside up empties and removes it', async () => {
+  expect((await kubectl(['--context', 'pgkube', 'create', 'namespace', 'short-lived'])).code).toBe(0);
+  expect((await kubectl(['--context', 'pgkube', '-n', 'short-lived', 'create', 'configmap', 'c', '--from-literal=a=b'])).code).toBe(0);
+  const r = await kubectl(['--context', 'pgkube', 'delete', 'namespace', 'short-lived', '--timeout=60s']);
+  expect(r.stderr).toBe('');
+  expect(r.stdout.trim()).toBe('namespace "short-lived" deleted');
+  expect((await kubectl(['--context', 'pgkube', 'get', 'namespace', 'short-lived'])).code).toBe(1);
 });
 
 test('a ConfigMap created with kubectl', async () => {

@@ -83,6 +83,23 @@ test('foreground: the owner stays until dependents that block it are gone, then 
   await withLogs(eventually('fg owner deleted', () => gone('fg-owner')));
 });
 
+test('foreground through three levels: the middle object is deleted in the foreground too, bottom up', async () => {
+  const top = await createCM('chain-top');
+  const mid = await createCM('chain-mid', [{ ...top, block: true }]);
+  // The bottom holds a finalizer, so the chain visibly waits for it.
+  await createCM('chain-bottom', [{ ...mid, block: true }], { finalizers: ['example.com/hold'] });
+  expect((await request(c.url, 'DELETE', `${CM()}/chain-top?propagationPolicy=Foreground`)).status).toBe(200);
+  const waitingMid = await withLogs(eventually('chain-mid deleting in the foreground', async () => {
+    const m = await get('chain-mid');
+    return m?.metadata.deletionTimestamp ? m : undefined;
+  }));
+  expect(waitingMid.metadata.finalizers).toEqual(['foregroundDeletion']);
+  await withLogs(eventually('chain-bottom deleting', async () => !!(await get('chain-bottom'))?.metadata.deletionTimestamp));
+  expect((await get('chain-top')).metadata.finalizers).toEqual(['foregroundDeletion']);
+  await request(c.url, 'PATCH', `${CM()}/chain-bottom`, { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' });
+  await withLogs(eventually('the whole chain is gone', async () => (await gone('chain-bottom')) && (await gone('chain-mid')) && (await gone('chain-top'))));
+});
+
 test('orphan (kubectl delete --cascade=orphan): dependents stay without the reference, then the owner goes', async () => {
   const owner = await createCM('or-owner');
   const keep = await createCM('or-keep');

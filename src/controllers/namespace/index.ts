@@ -8,6 +8,8 @@ export const name = 'namespace';
 export interface NamespaceControllerOptions {
   /** --concurrent-namespace-syncs (default 10). */
   workers?: number;
+  /** --namespace-sync-period (default 5 min): every Terminating namespace is looked at again this often. */
+  syncPeriodMs?: number;
 }
 
 /**
@@ -27,6 +29,11 @@ export async function start(ctx: ControllerContext, opts: NamespaceControllerOpt
   });
   if (!(await ctx.informers.waitForCacheSync(ctx.signal))) return;
   const deleter = new NamespacedResourcesDeleter(ctx.client, ctx.log, ctx.signal);
+  // Upstream resyncs the namespace informer: a namespace whose last pass failed quietly is tried again.
+  const resync = setInterval(() => {
+    for (const ns of informer.store.list()) enqueue(ns);
+  }, opts.syncPeriodMs ?? 5 * 60_000);
+  ctx.signal.addEventListener('abort', () => clearInterval(resync), { once: true });
   await runWorkers(
     queue,
     opts.workers ?? 10,
