@@ -5,6 +5,7 @@ import { bindingHandler, evictionHandler } from './core/pods.js';
 import { podStrategy } from './core/pod-strategy.js';
 import { secretStrategy } from './core/secrets.js';
 import { resourceQuotaStrategy } from './core/resourcequotas.js';
+import { eventStrategy } from './core/events.js';
 import { hpaStrategy } from './autoscaling/hpa-strategy.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
@@ -94,6 +95,7 @@ const STRATEGIES: Record<string, Strategy> = {
   namespaces: namespaceStrategy,
   pods: podStrategy,
   resourcequotas: resourceQuotaStrategy,
+  events: eventStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,
