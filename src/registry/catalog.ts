@@ -6,6 +6,7 @@ import { podStrategy } from './core/pod-strategy.js';
 import { secretStrategy } from './core/secrets.js';
 import { resourceQuotaStrategy } from './core/resourcequotas.js';
 import { eventStrategy } from './core/events.js';
+import { nodeStrategy } from './core/nodes.js';
 import { hpaStrategy } from './autoscaling/hpa-strategy.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
@@ -96,6 +97,7 @@ const STRATEGIES: Record<string, Strategy> = {
   pods: podStrategy,
   resourcequotas: resourceQuotaStrategy,
   events: eventStrategy,
+  nodes: nodeStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,

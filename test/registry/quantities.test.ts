@@ -80,3 +80,19 @@ test('a patch is canonicalised; a bad quantity in a patch is 422 on the patch', 
   expect(bad.json.details.causes[0]).toMatchObject({ field: 'patch' });
   expect(bad.json.message).toContain("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
 });
+
+test('node capacity and allocatable are validated as upstream ValidateNodeResources', async () => {
+  const r = await request(f.base, 'POST', '/api/v1/nodes', {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'bad-node' }, status: { capacity: { cpu: '-1' } },
+  });
+  // A node keeps the status it is created with (as the kubelet registers it), so the create is checked too.
+  expect(r.status).toBe(422);
+  expect(r.json.message).toBe('Node "bad-node" is invalid: status.capacity.cpu: Invalid value: "-1": must be greater than or equal to 0');
+  const good = await request(f.base, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bad-node' }, status: { capacity: { cpu: '2000m' } } });
+  expect(good.json.status.capacity).toEqual({ cpu: '2' });
+  const bad = await request(f.base, 'PUT', '/api/v1/nodes/bad-node/status', { ...good.json, status: { capacity: { cpu: '-1', pods: '1.5' } } });
+  expect(bad.status).toBe(422);
+  expect(bad.json.message).toBe(
+    'Node "bad-node" is invalid: [status.capacity.cpu: Invalid value: "-1": must be greater than or equal to 0, status.capacity.pods: Invalid value: resource.Quantity{i:resource.int64Amount{value:1500, scale:-3}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:"1500m", Format:"DecimalSI"}: must be an integer]',
+  );
+});
