@@ -7,6 +7,7 @@ import { secretStrategy } from './core/secrets.js';
 import { resourceQuotaStrategy } from './core/resourcequotas.js';
 import { eventStrategy } from './core/events.js';
 import { nodeStrategy } from './core/nodes.js';
+import { limitRangeStrategy, persistentVolumeClaimStrategy } from './core/limitranges.js';
 import { hpaStrategy } from './autoscaling/hpa-strategy.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
@@ -98,6 +99,8 @@ const STRATEGIES: Record<string, Strategy> = {
   resourcequotas: resourceQuotaStrategy,
   events: eventStrategy,
   nodes: nodeStrategy,
+  limitranges: limitRangeStrategy,
+  persistentvolumeclaims: persistentVolumeClaimStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,
