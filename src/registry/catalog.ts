@@ -6,6 +6,9 @@ import { podStrategy } from './core/pod-strategy.js';
 import { replicationControllerStrategy } from './core/replicationcontrollers.js';
 import { secretStrategy } from './core/secrets.js';
 import { resourceQuotaStrategy } from './core/resourcequotas.js';
+import { eventStrategy } from './core/events.js';
+import { nodeStrategy } from './core/nodes.js';
+import { limitRangeStrategy, persistentVolumeClaimStrategy } from './core/limitranges.js';
 import { hpaStrategy } from './autoscaling/hpa-strategy.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
@@ -96,6 +99,10 @@ const STRATEGIES: Record<string, Strategy> = {
   pods: podStrategy,
   resourcequotas: resourceQuotaStrategy,
   replicationcontrollers: replicationControllerStrategy,
+  events: eventStrategy,
+  nodes: nodeStrategy,
+  limitranges: limitRangeStrategy,
+  persistentvolumeclaims: persistentVolumeClaimStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,

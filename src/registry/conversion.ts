@@ -7,6 +7,8 @@
 import type { KubeObject } from '../machinery/object.js';
 import { hpaFromV2ToV1, hpaFromV1ToV2 } from './autoscaling/hpa-conversion.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from './events/event-conversion.js';
+import { strictValidateEvent } from './core/events.js';
+import type { FieldError } from '../machinery/field-errors.js';
 
 export interface VersionConversion {
   /** The stored resource, "group/version/plural" (core: "/v1/<plural>"). */
@@ -15,6 +17,11 @@ export interface VersionConversion {
   toStorage(obj: KubeObject): KubeObject;
   /** A stored object in the served version. */
   fromStorage(obj: KubeObject): KubeObject;
+  /**
+   * Checks a create at the served version beyond the storage kind's own (upstream validates with the
+   * request's version in mind), on the object converted to the storage version.
+   */
+  validateCreate?(converted: KubeObject): FieldError[];
 }
 
 /** The served versions that are stored as another, by "group/version/plural". */
@@ -22,5 +29,5 @@ export const CONVERSIONS: Record<string, VersionConversion> = {
   // kube-apiserver 1.33 stores HPAs as autoscaling/v2 and serves v1 by converting.
   'autoscaling/v1/horizontalpodautoscalers': { storage: 'autoscaling/v2/horizontalpodautoscalers', toStorage: hpaFromV1ToV2, fromStorage: hpaFromV2ToV1 },
   // events.k8s.io/v1 Events are the core Events, stored once (the "events" resource).
-  'events.k8s.io/v1/events': { storage: '/v1/events', toStorage: eventsV1ToCoreEvent, fromStorage: coreEventToEventsV1 },
+  'events.k8s.io/v1/events': { storage: '/v1/events', toStorage: eventsV1ToCoreEvent, fromStorage: coreEventToEventsV1, validateCreate: strictValidateEvent },
 };

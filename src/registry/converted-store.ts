@@ -7,6 +7,7 @@
  */
 import { formatFieldSelector, parseFieldSelector } from '../machinery/fields.js';
 import type { KubeObject } from '../machinery/object.js';
+import { invalid } from '../machinery/status.js';
 import type { WriteResult } from '../storage/types.js';
 import type { StoredObject } from '../storage/types.js';
 import type { Watcher, WatchSink } from '../watch/watcher.js';
@@ -58,7 +59,12 @@ export class ConvertedStore extends GenericStore {
   }
 
   override async create(namespace: string, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<WriteResult> {
-    return this.result(await this.storage.create(namespace, this.in(body), opts));
+    const converted = this.in(body);
+    if (this.conversion.validateCreate) {
+      const errs = this.conversion.validateCreate({ ...converted, metadata: { ...converted.metadata, namespace: converted.metadata.namespace || namespace } });
+      if (errs.length > 0) throw invalid({ group: this.def.group, kind: this.def.kind }, body.metadata.name ?? '', errs);
+    }
+    return this.result(await this.storage.create(namespace, converted, opts));
   }
 
   override async update(namespace: string, name: string, body: KubeObject, opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {}): Promise<WriteResult> {

@@ -44,7 +44,7 @@ export function prepareCreate(def: ResourceDefinition, body: KubeObject, namespa
   delete meta.deletionGracePeriodSeconds;
   delete meta.selfLink;
   // A main-resource create does not set status for kinds that have a status subresource.
-  if (def.subresources.includes('status')) obj.status = {};
+  if (def.subresources.includes('status') && !def.strategy.keepsStatusOnCreate) obj.status = {};
   def.strategy.prepareForCreate?.(obj);
   const errs = validateObjectMeta(meta, { namespaced: def.namespaced, nameValidator: def.strategy.nameValidator });
   errs.push(...(def.strategy.validate?.(obj) ?? []));

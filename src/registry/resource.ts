@@ -16,6 +16,11 @@ export interface Strategy {
   validate?(obj: KubeObject): FieldError[];
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   nameValidator?: NameValidator;
+  /**
+   * A create keeps the status it was sent with although the kind has a status subresource (a Node: the
+   * kubelet registers it with its capacity, and upstream's node strategy does not reset status).
+   */
+  keepsStatusOnCreate?: boolean;
   /** PUT of a missing object creates it (upstream: AllowCreateOnUpdate). */
   allowCreateOnUpdate?: boolean;
   /**

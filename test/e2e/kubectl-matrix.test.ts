@@ -222,6 +222,26 @@ describe.each(BINARIES.map((b) => [b.minor, b] as const))('kubectl %s', (minor, 
     // kubectl sends bearer tokens only over TLS: test/cli/up.test.ts signs in with one over HTTPS.
   });
 
+  test('logs and exec: the Status saying no node agent serves the kubelet API, and exit 1', async () => {
+    const node = `node-${ns}`;
+    await k(['create', '-f', file('agentless.yaml', `apiVersion: v1
+kind: Node
+metadata: {name: ${node}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: placed}
+spec:
+  nodeName: ${node}
+  containers: [{name: app, image: busybox}]
+`)]);
+    for (const args of [['logs', 'placed'], ['exec', 'placed', '--', 'ls']]) {
+      const r = await run(['-n', ns, ...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`no node agent serves the kubelet API of node "${node}"`);
+    }
+  });
+
   // ---- get -----------------------------------------------------------------------------------------
 
   test('get prints the server columns', async () => {

@@ -173,3 +173,27 @@ test('kubectl reads both versions', async () => {
   const events = await runKubectl(bin, ['-n', NS, 'get', 'events.events.k8s.io', '-o', 'name'], { server: f.base });
   expect(events.stdout.trim().split('\n')).toContain('event.events.k8s.io/e1');
 });
+
+test('events are validated for the version they are created at', async () => {
+  const strict = await request(f.base, 'POST', NEW_EVENTS, {
+    apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'bad' }, eventTime: '2026-01-01T00:00:00.000000Z',
+    type: 'Info', deprecatedCount: 2, regarding: { kind: 'Pod', namespace: NS, name: 'p' },
+  });
+  expect(strict.status).toBe(422);
+  expect((strict.json.details.causes as { field: string; message: string }[]).map((c) => `${c.field}: ${c.message}`)).toEqual(
+    expect.arrayContaining([
+      'reportingController: Required value',
+      'reportingInstance: Required value',
+      'action: Required value',
+      'reason: Required value',
+      'type: Invalid value: "": has invalid value: Info',
+      'deprecatedCount: Invalid value: "": needs to be unset',
+    ]),
+  );
+  expect(strict.json.details).toMatchObject({ group: 'events.k8s.io', kind: 'Event', name: 'bad' });
+  const legacy = await request(f.base, 'POST', CORE_EVENTS, {
+    apiVersion: 'v1', kind: 'Event', metadata: { name: 'elsewhere' }, involvedObject: { kind: 'Pod', namespace: 'other', name: 'p' }, reason: 'R', message: 'm',
+  });
+  expect(legacy.status).toBe(422);
+  expect(legacy.json.message).toBe('Event "elsewhere" is invalid: involvedObject.namespace: Invalid value: "other": does not match event.namespace');
+});

@@ -80,3 +80,45 @@ test('a patch is canonicalised; a bad quantity in a patch is 422 on the patch', 
   expect(bad.json.details.causes[0]).toMatchObject({ field: 'patch' });
   expect(bad.json.message).toContain("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
 });
+
+test('node capacity and allocatable are validated as upstream ValidateNodeResources', async () => {
+  const r = await request(f.base, 'POST', '/api/v1/nodes', {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'bad-node' }, status: { capacity: { cpu: '-1' } },
+  });
+  // A node keeps the status it is created with (as the kubelet registers it), so the create is checked too.
+  expect(r.status).toBe(422);
+  expect(r.json.message).toBe('Node "bad-node" is invalid: status.capacity.cpu: Invalid value: "-1": must be greater than or equal to 0');
+  const good = await request(f.base, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bad-node' }, status: { capacity: { cpu: '2000m' } } });
+  expect(good.json.status.capacity).toEqual({ cpu: '2' });
+  const bad = await request(f.base, 'PUT', '/api/v1/nodes/bad-node/status', { ...good.json, status: { capacity: { cpu: '-1', pods: '1.5' } } });
+  expect(bad.status).toBe(422);
+  expect(bad.json.message).toBe(
+    'Node "bad-node" is invalid: [status.capacity.cpu: Invalid value: "-1": must be greater than or equal to 0, status.capacity.pods: Invalid value: resource.Quantity{i:resource.int64Amount{value:1500, scale:-3}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:"1500m", Format:"DecimalSI"}: must be an integer]',
+  );
+});
+
+test('limit ranges and claims: upstream relations between quantities, a positive storage request', async () => {
+  const LR = `/api/v1/namespaces/${NS}/limitranges`;
+  const ok = await request(f.base, 'POST', LR, {
+    apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'ok' },
+    spec: { limits: [{ type: 'Container', min: { cpu: '100m' }, max: { cpu: '2000m' }, default: { cpu: '0.5' }, defaultRequest: { cpu: '200m' } }] },
+  });
+  expect(ok.status).toBe(201);
+  expect(ok.json.spec.limits[0]).toMatchObject({ max: { cpu: '2' }, default: { cpu: '500m' } });
+  const bad = await request(f.base, 'POST', LR, {
+    apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'bad' },
+    spec: { limits: [{ type: 'Container', min: { cpu: '2' }, max: { cpu: '1' } }, { type: 'Pod', default: { cpu: '1' } }, { type: 'Thing' }] },
+  });
+  expect(bad.status).toBe(422);
+  expect((bad.json.details.causes as { field: string; message: string }[]).map((c) => `${c.field}: ${c.message}`)).toEqual([
+    'spec.limits[0].min[cpu]: Invalid value: resource.Quantity{i:resource.int64Amount{value:2, scale:0}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:"2", Format:"DecimalSI"}: min value 2 is greater than max value 1',
+    "spec.limits[1].default: Forbidden: may not be specified when `type` is 'Pod'",
+    'spec.limits[2].type: Invalid value: "Thing": must be a standard limit type or fully qualified',
+  ]);
+  const PVC = `/api/v1/namespaces/${NS}/persistentvolumeclaims`;
+  const claim = (name: string, requests: Record<string, string>) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests } } });
+  const none = await request(f.base, 'POST', PVC, claim('none', {}));
+  expect(none.json.message).toBe('PersistentVolumeClaim "none" is invalid: spec.resources[storage]: Required value');
+  const zero = await request(f.base, 'POST', PVC, claim('zero', { storage: '0' }));
+  expect(zero.json.message).toBe('PersistentVolumeClaim "zero" is invalid: spec.resources[storage]: Invalid value: "0": must be greater than zero');
+});

@@ -39,11 +39,11 @@ function isIntegerResource(name: string): boolean {
 }
 
 /** Non-native resources and huge pages cannot be overcommitted: their requests must equal their limits. */
-function overcommitAllowed(name: string): boolean {
+export function overcommitAllowed(name: string): boolean {
   return isNative(name) && !isHugePage(name);
 }
 
-function validateResourceName(name: string, field: string): FieldError[] {
+export function validateResourceName(name: string, field: string): FieldError[] {
   const errs = isQualifiedName(name).map((m) => invalid(field, name, m));
   if (errs.length > 0) return errs;
   if (!name.includes('/') && !STANDARD_RESOURCES.has(name) && !isQuotaHugePage(name)) {
@@ -52,7 +52,7 @@ function validateResourceName(name: string, field: string): FieldError[] {
   return [];
 }
 
-function validateContainerResourceName(name: string, field: string): FieldError[] {
+export function validateContainerResourceName(name: string, field: string): FieldError[] {
   const errs = validateResourceName(name, field);
   if (!name.includes('/')) {
     if (!STANDARD_CONTAINER_RESOURCES.has(name) && !isHugePage(name)) errs.push(invalid(field, name, 'must be a standard resource for containers'));
@@ -62,7 +62,7 @@ function validateContainerResourceName(name: string, field: string): FieldError[
   return errs;
 }
 
-function quantityOf(v: unknown): Quantity | undefined {
+export function quantityOf(v: unknown): Quantity | undefined {
   if (typeof v !== 'string') return undefined;
   const q = tryParseQuantity(v);
   return q instanceof QuantityError ? undefined : q;
