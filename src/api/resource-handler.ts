@@ -124,7 +124,8 @@ export class ResourceHandler {
       }
       case 'update': {
         const validation = fieldValidationOf(query, 'UpdateOptions');
-        const body = await this.readObject(req, def, info.name, ns, validation, res);
+        // For namespaces/<name> the request info names the namespace itself; a Namespace body has none.
+        const body = await this.readObject(req, def, info.name, def.namespaced ? ns : '', validation, res);
         const result = await store.update(ns, info.name, body, {
           subresource: info.subresource === 'status' ? 'status' : '',
           dryRun: dryRunOf(query),

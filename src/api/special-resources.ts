@@ -87,7 +87,8 @@ export async function serveSpecial(
 
   let body: KubeObject | undefined;
   if (info.verb === 'create' || info.verb === 'update') {
-    body = await readTypedBody(req, kind, info.name || undefined, info.namespace || undefined);
+    // namespaces/{name}/finalize: the request info names the namespace, but a Namespace has no namespace.
+    body = await readTypedBody(req, kind, info.name || undefined, def.namespaced ? info.namespace || undefined : undefined);
   }
   const out = await handler.handle({ ...base, verb: info.verb, body });
   sendJson(res, out.code, typeof out.body === 'string' ? out.body : JSON.stringify(out.body));

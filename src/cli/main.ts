@@ -1,30 +1,11 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { runApiServer } from './apiserver.js';
 import { runAgent } from './agent.js';
+import { controllerManagerCommand } from './controller-manager.js';
+import { duration, integer, positive } from './flags.js';
 import { LOG_FORMATS } from './logger.js';
 import { DEFAULT_SCHEDULER_NAME, runScheduler } from './scheduler.js';
 import { runKubeconfig, runUp } from './up.js';
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = integer(value);
-  if (n < 1) throw new InvalidArgumentError('must be at least 1');
-  return n;
-}
-
-/** A Go-style duration ("3s", "500ms", "1m30s") or plain seconds, in seconds. */
-function duration(value: string): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError('must be a duration such as 3s, 500ms or 1m');
-  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
-}
 
 /** --tls-san a --tls-san b,c (and PGKUBE_TLS_SAN=a,b): all of them. */
 function sanList(value: string, previous: string[] | undefined): string[] {
@@ -105,6 +86,8 @@ program
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .action(runAgent);
+
+program.addCommand(controllerManagerCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`pgkube: ${(err as Error).message}\n`);

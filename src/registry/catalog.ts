@@ -1,8 +1,9 @@
 import generated from './generated/resources.json' with { type: 'json' };
 import type { ResourceDefinition, SpecialHandler, Strategy, SubresourceDefinition } from './resource.js';
-import { namespaceStrategy } from './core/namespaces.js';
+import { namespaceFinalizeHandler, namespaceStrategy } from './core/namespaces.js';
 import { bindingHandler, evictionHandler } from './core/pods.js';
 import { podStrategy } from './core/pod-strategy.js';
+import { replicationControllerStrategy } from './core/replicationcontrollers.js';
 import { secretStrategy } from './core/secrets.js';
 import { serviceStrategy } from './core/services.js';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps/workloads.js';
@@ -89,6 +90,7 @@ const CATEGORIES: Record<string, string[]> = {
 const STRATEGIES: Record<string, Strategy> = {
   namespaces: namespaceStrategy,
   pods: podStrategy,
+  replicationcontrollers: replicationControllerStrategy,
   secrets: secretStrategy,
   services: serviceStrategy,
   'deployments.apps': deploymentStrategy,
@@ -112,6 +114,7 @@ const HANDLERS: Record<string, SpecialHandler> = {
 
 /** Code answering subresources other than status, by "plural.group" and subresource. */
 const SUBRESOURCE_HANDLERS: Record<string, Record<string, SpecialHandler>> = {
+  namespaces: { finalize: namespaceFinalizeHandler },
   pods: { binding: bindingHandler, eviction: evictionHandler },
   replicationcontrollers: { scale: scaleHandler },
   'deployments.apps': { scale: scaleHandler },

@@ -20,7 +20,7 @@ import { Watcher } from '../watch/watcher.js';
 import type { WatchSink } from '../watch/watcher.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { decideDelete, decideUpdate, prepareCreate } from './object-lifecycle.js';
-import type { DeletePreconditions } from './object-lifecycle.js';
+import type { DeletePreconditions, UpdateSubresource } from './object-lifecycle.js';
 import { apiVersionOf, groupResource } from './resource.js';
 import type { ResourceDefinition } from './resource.js';
 import { compileSelectors } from './selectors.js';
@@ -48,6 +48,7 @@ export interface WatchParams {
 export interface DeleteParams {
   preconditions?: DeletePreconditions;
   propagationPolicy?: string;
+  orphanDependents?: boolean;
   gracePeriodSeconds?: number;
   dryRun?: boolean;
 }
@@ -143,7 +144,7 @@ export class GenericStore {
     namespace: string,
     name: string,
     body: KubeObject,
-    opts: { subresource?: '' | 'status'; dryRun?: boolean } = {},
+    opts: { subresource?: UpdateSubresource; dryRun?: boolean } = {},
   ): Promise<WriteResult> {
     const subresource = opts.subresource ?? '';
     const request: WriteRequest = {

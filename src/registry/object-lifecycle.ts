@@ -58,6 +58,9 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+/** '' for the object itself, 'status', or a subresource with its own update strategy ('finalize'). */
+export type UpdateSubresource = string;
+
 /**
  * Decides an update (PUT) of `current` to `body`, or of only its status when `subresource` is 'status'.
  * Optimistic concurrency: a body naming another resourceVersion is a 409 Conflict.
@@ -66,7 +69,7 @@ export function decideUpdate(
   def: ResourceDefinition,
   current: StoredObject,
   body: KubeObject,
-  subresource: '' | 'status',
+  subresource: UpdateSubresource,
 ): WriteDecision {
   const old = current.object;
   const name = old.metadata.name!;
@@ -75,7 +78,11 @@ export function decideUpdate(
     throw conflict(gr(def), name, OPTIMISTIC_LOCK_MESSAGE);
   }
   let obj: KubeObject;
-  if (subresource === 'status') {
+  const subStrategy = subresource !== '' && subresource !== 'status' ? def.strategy.subresourceUpdates?.[subresource] : undefined;
+  if (subresource !== '' && subresource !== 'status' && !subStrategy) throw new Error(`no update strategy for ${def.plural}/${subresource}`);
+  if (subStrategy) {
+    obj = cloneObject(body);
+  } else if (subresource === 'status') {
     // A status write leaves everything else alone.
     obj = cloneObject(old);
     obj.status = cloneObject(body.status);
@@ -91,11 +98,12 @@ export function decideUpdate(
   if (old.metadata.deletionTimestamp) meta.deletionTimestamp = old.metadata.deletionTimestamp;
   if (old.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
   if (subresource === '') def.strategy.prepareForUpdate?.(obj, old);
+  subStrategy?.prepareForUpdate(obj, old);
   if (!jsonEqual(specPart(obj), specPart(old))) meta.generation = (old.metadata.generation ?? 0) + 1;
 
   // The update check re-validates labels, annotations and owners; name and namespace are immutable.
   const errs = validateObjectMetaUpdate(meta, old.metadata);
-  errs.push(...(def.strategy.validateUpdate?.(obj, old) ?? []));
+  errs.push(...((subStrategy ? subStrategy.validateUpdate?.(obj, old) : def.strategy.validateUpdate?.(obj, old)) ?? []));
   throwIfInvalid(def, name, errs);
 
   if (jsonEqual(obj, old)) return { action: 'noop' };
@@ -104,6 +112,63 @@ export function decideUpdate(
     return { action: 'delete', object: obj };
   }
   return { action: 'put', object: obj };
+}
+
+/** The delete options that choose how dependents are treated. */
+export interface DeletePolicy {
+  propagationPolicy?: string;
+  /** Deprecated upstream, still honoured: true is Orphan, false is "not Orphan". */
+  orphanDependents?: boolean;
+}
+
+const ORPHAN = 'orphan';
+const FOREGROUND = 'foregroundDeletion';
+
+function sameSet(a: string[], b: string[]): boolean {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return sa.size === sb.size && [...sa].every((x) => sb.has(x));
+}
+
+/**
+ * Whether dependents are orphaned (upstream's shouldOrphanDependents): explicit options first, then the
+ * finalizers the object already has, then the kind's default.
+ */
+function shouldOrphan(def: ResourceDefinition, finalizers: string[], opts: DeletePolicy): boolean {
+  if (opts.orphanDependents !== undefined) return opts.orphanDependents;
+  if (opts.propagationPolicy === 'Orphan') return true;
+  if (opts.propagationPolicy === 'Background' || opts.propagationPolicy === 'Foreground') return false;
+  for (const f of finalizers) {
+    if (f === ORPHAN) return true;
+    if (f === FOREGROUND) return false;
+  }
+  return def.strategy.defaultGarbageCollectionPolicy === 'OrphanDependents';
+}
+
+/** Whether dependents are deleted first (upstream's shouldDeleteDependents). */
+function shouldDeleteInForeground(finalizers: string[], opts: DeletePolicy): boolean {
+  if (opts.orphanDependents !== undefined) return false;
+  if (opts.propagationPolicy === 'Foreground') return true;
+  if (opts.propagationPolicy === 'Background' || opts.propagationPolicy === 'Orphan') return false;
+  for (const f of finalizers) {
+    if (f === FOREGROUND) return true;
+    if (f === ORPHAN) return false;
+  }
+  return false;
+}
+
+/**
+ * The finalizers an object has after a delete with these options (upstream's
+ * deletionFinalizersForGarbageCollection): the garbage collector's two finalizers are dropped and put back
+ * as the options, the existing finalizers or the kind's default policy say. This also applies to an object
+ * already being deleted, so a second delete may switch, say, from Foreground to Orphan.
+ */
+export function garbageCollectionFinalizers(def: ResourceDefinition, finalizers: string[], opts: DeletePolicy): string[] {
+  if (def.strategy.defaultGarbageCollectionPolicy === 'Unsupported') return [...finalizers];
+  const out = finalizers.filter((f) => f !== ORPHAN && f !== FOREGROUND);
+  if (shouldOrphan(def, finalizers, opts)) out.push(ORPHAN);
+  if (shouldDeleteInForeground(finalizers, opts)) out.push(FOREGROUND);
+  return out;
 }
 
 export interface DeletePreconditions {
@@ -118,7 +183,7 @@ export interface DeletePreconditions {
 export function decideDelete(
   def: ResourceDefinition,
   current: StoredObject,
-  opts: { preconditions?: DeletePreconditions; propagationPolicy?: string; gracePeriodSeconds?: number },
+  opts: DeletePolicy & { preconditions?: DeletePreconditions; gracePeriodSeconds?: number },
 ): WriteDecision {
   const old = current.object;
   const name = old.metadata.name!;
@@ -136,16 +201,20 @@ export function decideDelete(
   const obj = cloneObject(old);
   const graceful = gracefulDelete(def, obj, opts.gracePeriodSeconds);
   if (graceful === 'pending') return { action: 'noop' };
-  if (graceful === 'marked') return { action: 'put', object: obj };
-  const finalizers = [...(obj.metadata.finalizers ?? [])];
-  // Cascading policies that the garbage collector carries out are recorded as finalizers.
-  const policyFinalizer =
-    opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : opts.propagationPolicy === 'Orphan' ? 'orphan' : undefined;
-  if (policyFinalizer && !obj.metadata.deletionTimestamp && !finalizers.includes(policyFinalizer)) finalizers.push(policyFinalizer);
+  const oldFinalizers = old.metadata.finalizers ?? [];
+  const finalizers = garbageCollectionFinalizers(def, oldFinalizers, opts);
+  const changed = !sameSet(finalizers, oldFinalizers);
+  if (graceful === 'marked') {
+    // Graceful deletion and the garbage collector's finalizers are written in one update, as upstream does.
+    if (finalizers.length > 0) obj.metadata.finalizers = finalizers;
+    else delete obj.metadata.finalizers;
+    return { action: 'put', object: obj };
+  }
   const held = def.strategy.holdsDeletion?.(obj) ?? false;
   if (finalizers.length === 0 && !held) return { action: 'delete', object: obj };
-  if (obj.metadata.deletionTimestamp && finalizers.length === (old.metadata.finalizers ?? []).length) return { action: 'noop' };
+  if (obj.metadata.deletionTimestamp && !changed) return { action: 'noop' };
   if (finalizers.length > 0) obj.metadata.finalizers = finalizers;
+  else delete obj.metadata.finalizers;
   obj.metadata.deletionTimestamp ??= now();
   obj.metadata.deletionGracePeriodSeconds ??= 0;
   def.strategy.markDeleting?.(obj);

@@ -30,6 +30,22 @@ export interface Strategy {
   gracePeriod?(obj: KubeObject, requested: number | undefined): number;
   /** Values the kind holds exclusively across the cluster (a Service's cluster IPs and node ports). */
   allocator?: Allocator;
+  /**
+   * What a delete without propagation options does to dependents (upstream's
+   * DefaultGarbageCollectionPolicy): DeleteDependents (background) unless the kind says otherwise.
+   */
+  defaultGarbageCollectionPolicy?: 'DeleteDependents' | 'OrphanDependents' | 'Unsupported';
+  /**
+   * Update rules of subresources written as whole objects other than status (a namespace's finalize):
+   * the new object starts as the request body, then these run instead of the main strategy's.
+   */
+  subresourceUpdates?: Record<string, SubresourceUpdateStrategy>;
+}
+
+/** How a PUT to a subresource such as namespaces/finalize changes the stored object. */
+export interface SubresourceUpdateStrategy {
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
+  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
 /** A subresource's name: status, scale, binding, eviction, log, exec, ... */

@@ -149,7 +149,9 @@ test.each(SAMPLES)('create, get, list and delete work for $obj.kind', async ({ p
   expect(l.json.kind).toBe(`${obj.kind as string}List`);
   expect(l.json.apiVersion).toBe(obj.apiVersion);
   expect(l.json.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toContain(name);
-  const d = await request(f.base, 'DELETE', `${path}/${name}`);
+  // Background, as kubectl sends: without a policy a batch/v1 Job would orphan its pods and wait for the
+  // garbage collector to remove its orphan finalizer (deletion-finalizers.test.ts).
+  const d = await request(f.base, 'DELETE', `${path}/${name}?propagationPolicy=Background`);
   expect(d.status).toBe(200);
   expect((await request(f.base, 'GET', `${path}/${name}`)).status).toBe(404);
 });

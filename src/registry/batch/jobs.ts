@@ -64,6 +64,8 @@ function generateSelector(job: KubeObject): void {
 }
 
 export const jobStrategy: Strategy = {
+  // batch/v1 Jobs orphan their pods when a delete names no policy, for backwards compatibility (upstream).
+  defaultGarbageCollectionPolicy: 'OrphanDependents',
   prepareForCreate(job) {
     defaultJobSpec(child(job, 'spec'));
     generateSelector(job);

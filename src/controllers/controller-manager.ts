@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import os from 'node:os';
+import { Client, EventRecorder, runLeaderElection, SharedInformerFactory } from '../client/index.js';
+import type { Logger, RestConfig } from '../client/index.js';
+import type { ControllerContext } from './context.js';
+import * as garbagecollector from './garbagecollector/index.js';
+import * as namespace from './namespace/index.js';
+import * as podgc from './podgc/index.js';
+
+/** Per-controller settings from the command line. */
+export interface ControllerSettings {
+  concurrentGCSyncs: number;
+  concurrentNamespaceSyncs: number;
+  namespaceSyncPeriodMs?: number;
+  terminatedPodGCThreshold: number;
+  podGCCheckPeriodMs?: number;
+  podGCQuarantineMs?: number;
+}
+
+interface ControllerEntry {
+  /** kube-controller-manager 1.33's name, as --controllers takes it. */
+  name: string;
+  /** The older short name, also accepted (and the `name` its module exports). */
+  alias: string;
+  run(ctx: ControllerContext, s: ControllerSettings): Promise<void>;
+}
+
+/**
+ * Every controller this process can run, in one table (upstream: NewControllerDescriptors). The replica
+ * set, replication controller and deployment controllers belong here too, once their modules exist.
+ */
+export const CONTROLLERS: ControllerEntry[] = [
+  {
+    name: 'garbage-collector-controller',
+    alias: garbagecollector.name,
+    run: (ctx, s) => garbagecollector.start(ctx, { workers: s.concurrentGCSyncs }),
+  },
+  {
+    name: 'namespace-controller',
+    alias: namespace.name,
+    run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs, syncPeriodMs: s.namespaceSyncPeriodMs }),
+  },
+  {
+    name: 'pod-garbage-collector-controller',
+    alias: podgc.name,
+    run: (ctx, s) =>
+      podgc.start(ctx, { terminatedPodThreshold: s.terminatedPodGCThreshold, checkPeriodMs: s.podGCCheckPeriodMs, quarantineMs: s.podGCQuarantineMs }),
+  },
+];
+
+/**
+ * Which controllers run, from --controllers as upstream reads it: "*" is every controller that is on by
+ * default, "name" turns one on, "-name" turns one off; the last word about a name wins over "*". Unknown
+ * names are an error.
+ */
+export function selectControllers(flag: string[], table: ControllerEntry[] = CONTROLLERS): ControllerEntry[] {
+  const find = (n: string) => table.find((c) => c.name === n || c.alias === n);
+  for (const word of flag) {
+    const n = word.startsWith('-') ? word.slice(1) : word;
+    if (n !== '*' && !find(n)) throw new Error(`"${n}" is not in the list of known controllers`);
+  }
+  const star = flag.includes('*');
+  return table.filter((c) => {
+    if (flag.includes(`-${c.name}`) || flag.includes(`-${c.alias}`)) return false;
+    if (flag.includes(c.name) || flag.includes(c.alias)) return true;
+    return star;
+  });
+}
+
+export interface LeaderElectionSettings {
+  leaderElect: boolean;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  resourceNamespace: string;
+  resourceName: string;
+}
+
+export interface ControllerManagerOptions {
+  config: RestConfig;
+  controllers: string[];
+  leaderElection: LeaderElectionSettings;
+  settings: ControllerSettings;
+  log: Logger;
+  signal: AbortSignal;
+  /** Called when leadership is lost: upstream exits the process so nothing runs twice. */
+  onLeadershipLost(): void;
+  /** Called when a controller fails for good: upstream exits the process. */
+  onFatal(): void;
+}
+
+/**
+ * Runs the selected controllers until `signal` aborts, with one informer factory for all of them and, as
+ * upstream's ClientBuilder gives each controller its own clientset, one client (and rate limiter) per
+ * controller, so a busy garbage collector does not slow the namespace controller down.
+ */
+async function runControllers(opts: ControllerManagerOptions, selected: ControllerEntry[], clients: Clients, signal: AbortSignal): Promise<void> {
+  // Every informer, queue and request of every controller listens on this one signal.
+  setMaxListeners(0, signal);
+  const informers = new SharedInformerFactory(clients.for('shared-informers'), { log: opts.log });
+  const running = selected.map(async (c) => {
+    const client = clients.for(c.name);
+    const recorders = new Map<string, EventRecorder>();
+    const ctx: ControllerContext = {
+      client,
+      informers,
+      recorder(component) {
+        let r = recorders.get(component);
+        if (!r) recorders.set(component, (r = new EventRecorder(client, { component, host: os.hostname() }, { log: opts.log })));
+        return r;
+      },
+      log: opts.log,
+      signal,
+    };
+    opts.log.info({ controller: c.name }, 'Starting controller');
+    try {
+      await c.run(ctx, opts.settings);
+    } catch (err) {
+      if (signal.aborted) return;
+      // As upstream (a controller's fatal error ends kube-controller-manager): exit and be restarted,
+      // rather than lead on without one of the controllers.
+      opts.log.error({ controller: c.name, err: err instanceof Error ? err.message : String(err) }, 'controller stopped with an error');
+      opts.onFatal();
+    }
+  });
+  // Informers asked for by the controllers so far start now; later ones start when asked for.
+  informers.start(signal);
+  await Promise.all(running);
+  await informers.shutdown();
+}
+
+/** Clients by purpose, each with its own user agent suffix and rate limiter; closed together. */
+class Clients {
+  private readonly made = new Map<string, Client>();
+
+  constructor(private readonly config: RestConfig) {}
+
+  for(purpose: string): Client {
+    let c = this.made.get(purpose);
+    if (!c) this.made.set(purpose, (c = new Client({ ...this.config, userAgent: `${this.config.userAgent ?? 'pgkube-controller-manager'}/${purpose}` })));
+    return c;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.made.values()].map((c) => c.close()));
+  }
+}
+
+/**
+ * kube-controller-manager: with leader election (the default) the controllers run only while this process
+ * holds the Lease kube-system/kube-controller-manager; identity is "<hostname>_<uuid>" as upstream.
+ */
+export async function runControllerManager(opts: ControllerManagerOptions): Promise<void> {
+  const selected = selectControllers(opts.controllers);
+  const clients = new Clients(opts.config);
+  opts.log.info({ controllers: selected.map((c) => c.name) }, 'controllers selected');
+  try {
+    if (!opts.leaderElection.leaderElect) {
+      await runControllers(opts, selected, clients, opts.signal);
+      return;
+    }
+    const le = opts.leaderElection;
+    const identity = `${os.hostname()}_${randomUUID()}`;
+    let leading = false;
+    await runLeaderElection({
+      // Renewals get their own client, so its rate limiter is never busy with the controllers' requests
+      // (upstream: a separate "leader-election" clientset).
+      client: clients.for('leader-election'),
+      namespace: le.resourceNamespace,
+      name: le.resourceName,
+      identity,
+      leaseDurationMs: le.leaseDurationMs,
+      renewDeadlineMs: le.renewDeadlineMs,
+      retryPeriodMs: le.retryPeriodMs,
+      log: opts.log,
+      signal: opts.signal,
+      onStartedLeading: async (signal) => {
+        leading = true;
+        opts.log.info({ identity }, 'started leading');
+        await runControllers(opts, selected, clients, signal);
+      },
+      onStoppedLeading: () => {
+        if (!leading || opts.signal.aborted) return;
+        opts.log.error({ identity }, 'leaderelection lost');
+        opts.onLeadershipLost();
+      },
+      onNewLeader: (holder) => {
+        if (holder !== identity) opts.log.info({ leader: holder }, 'new leader elected');
+      },
+    });
+  } finally {
+    await clients.close();
+  }
+}
