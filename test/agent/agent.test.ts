@@ -62,6 +62,13 @@ test('simulated nodes register Ready with the kubelet conditions, and renew thei
     Ready: ['True', 'KubeletReady'],
   });
 
+  const events = await eventually('NodeReady event', async () => {
+    const list = (await client.resource(resources.events, 'default').list()).items.filter((e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === 'sim-1');
+    return list.some((e) => e.reason === 'NodeReady') && list;
+  });
+  expect(events.map((e) => e.reason).sort()).toEqual(['NodeHasNoDiskPressure', 'NodeHasSufficientMemory', 'NodeHasSufficientPID', 'NodeReady']);
+  expect(events.find((e) => e.reason === 'NodeReady')).toMatchObject({ type: 'Normal', message: 'Node sim-1 status is now: NodeReady', source: { component: 'kubelet', host: 'sim-1' } });
+
   const leases = client.resource(resources.leases, 'kube-node-lease');
   const first: Lease = await eventually('lease sim-1', () => leases.get('sim-1').catch(() => undefined));
   expect(first.spec).toMatchObject({ holderIdentity: 'sim-1', leaseDurationSeconds: 40 });
