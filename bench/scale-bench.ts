@@ -184,7 +184,8 @@ async function main(): Promise<void> {
   let scheduler = BACKLOG ? undefined : startScheduler();
   let controllerManager: RoleChild | undefined;
   if (HAS_CONTROLLER_MANAGER) {
-    controllerManager = spawnRole('controller-manager', ['--kubeconfig', kubeconfig, '--log-format', 'json'], path.join(logDir, 'controller-manager.log'));
+    // Upstream's default of 20 requests/s would make the replica set controller, not the scheduler, the limit.
+    controllerManager = spawnRole('controller-manager', ['--kubeconfig', kubeconfig, '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--log-format', 'json'], path.join(logDir, 'controller-manager.log'));
     children.push(controllerManager);
   }
   const schedulerLeads = () => waitUntil(

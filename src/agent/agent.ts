@@ -9,6 +9,7 @@ import {
   EventRecorder,
   isAlreadyExists,
   isConflict,
+  isDeletedFinalStateUnknown,
   isNotFound,
   objectKey,
   resources,
@@ -51,8 +52,7 @@ interface AgentNode {
 }
 
 function unwrap<T>(obj: T | DeletedFinalStateUnknown<T>): T {
-  const d = obj as DeletedFinalStateUnknown<T>;
-  return typeof d.key === 'string' && d.obj !== undefined ? d.obj : (obj as T);
+  return isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
 }
 
 /** The parts of a status this agent writes, for comparing what it would write with what is stored. */

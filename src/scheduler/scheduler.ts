@@ -4,7 +4,7 @@
  * pods/binding with a bounded number of bindings in flight. Pods that fit nowhere get PodScheduled=False
  * and a FailedScheduling event and wait for a change in the cluster.
  */
-import { EventRecorder, isConflict, isNotFound, objectKey, resources, SharedInformerFactory, silentLogger } from '../client/index.js';
+import { EventRecorder, isConflict, isDeletedFinalStateUnknown, isNotFound, objectKey, resources, SharedInformerFactory, silentLogger } from '../client/index.js';
 import type { Client, DeletedFinalStateUnknown, Logger, SharedInformer } from '../client/index.js';
 import { schedulePod } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
@@ -36,9 +36,7 @@ export interface SchedulerStats {
 }
 
 function unwrap<T>(obj: T | DeletedFinalStateUnknown<T>): T {
-  return (obj as DeletedFinalStateUnknown<T>).key !== undefined && (obj as DeletedFinalStateUnknown<T>).obj !== undefined
-    ? (obj as DeletedFinalStateUnknown<T>).obj
-    : (obj as T);
+  return isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
 }
 
 function isTerminal(pod: Pod): boolean {
