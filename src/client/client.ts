@@ -97,7 +97,7 @@ export class Client {
     return this.transport.raw(opts);
   }
 
-  /** Closes the connection pool. */
+  /** Closes the connection pool: open watches end at once (their iterators throw), other requests finish first. */
   close(): Promise<void> {
     return this.transport.close();
   }

@@ -28,6 +28,7 @@ export { Client } from './client.js';
 export type { ResourceClient, ListOptions, WriteOptions, DeleteOptions, WatchOptions, PatchType, SubresourceClient } from './client.js';
 export type { RequestOptions, RawResponse } from './transport.js';
 export { decodeWatchStream } from './watch/decode.js';
+export { retryWatch } from './watch/retry-watch.js';
 export { objectKey, splitKey, isDeletedFinalStateUnknown } from './cache/keys.js';
 export type { DeletedFinalStateUnknown } from './cache/keys.js';
 export { IndexedStore, NAMESPACE_INDEX, namespaceIndexFunc } from './cache/store.js';

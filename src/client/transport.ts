@@ -41,6 +41,7 @@ export class Transport {
   private readonly limiter: TokenBucket;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly streams = new Set<Dispatcher.ResponseData['body']>();
 
   constructor(readonly config: RestConfig) {
     this.base = new URL(config.server);
@@ -124,12 +125,19 @@ export class Transport {
   async stream(opts: RequestOptions): Promise<AsyncIterable<Buffer> & { destroy(): void }> {
     const res = await this.send(opts, true);
     if (res.statusCode < 200 || res.statusCode > 299) throw ApiError.fromResponse(res.statusCode, await res.body.text(), opts.method);
-    return res.body as unknown as AsyncIterable<Buffer> & { destroy(): void };
+    const body = res.body;
+    this.streams.add(body);
+    body.once('close', () => this.streams.delete(body));
+    return body as unknown as AsyncIterable<Buffer> & { destroy(): void };
   }
 
-  /** Closes idle connections; later requests fail. */
-  close(): Promise<void> {
-    return this.agent.close();
+  /**
+   * Closes the pool: open watch streams are cut at once (they would never finish), other requests in flight
+   * finish first. Later requests fail.
+   */
+  async close(): Promise<void> {
+    for (const body of this.streams) body.destroy(new Error('client closed'));
+    await this.agent.close();
   }
 }
 

@@ -121,6 +121,9 @@ test('list with label and field selectors, paging by limit/continue, listAll', a
   expect(all.metadata.resourceVersion).toMatch(/^\d+$/);
   const odd = await cms.list({ labelSelector: 'set=paging,parity=1' });
   expect(odd.items).toHaveLength(3);
+  // set-based selectors have spaces and parentheses: the query encoding must carry them
+  const inSet = await cms.list({ labelSelector: 'set = paging, parity in (1, 3)' });
+  expect(inSet.items).toHaveLength(3);
   const byName = await cms.list({ fieldSelector: 'metadata.name=page-4' });
   expect(byName.items.map((c) => c.metadata.name)).toEqual(['page-4']);
 

@@ -69,7 +69,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
   addEventHandler(h: EventHandler<T>): void {
     this.handlers.push(h);
     // a late handler first hears of every object already cached, as client-go's AddEventHandler does
-    for (const obj of this.store.list()) this.call(h, 'onAdd', () => h.onAdd?.(obj, true));
+    for (const obj of this.store.list()) this.call('onAdd', () => h.onAdd?.(obj, true));
   }
 
   hasSynced(): boolean {
@@ -103,7 +103,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
     return Promise.all(loops).then(() => undefined);
   }
 
-  private call(h: EventHandler<T>, what: string, fn: () => void): void {
+  private call(what: string, fn: () => void): void {
     try {
       fn();
     } catch (e) {
@@ -113,15 +113,15 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
   }
 
   private dispatchAdd(obj: T, initial: boolean): void {
-    for (const h of this.handlers) if (h.onAdd) this.call(h, 'onAdd', () => h.onAdd!(obj, initial));
+    for (const h of this.handlers) if (h.onAdd) this.call('onAdd', () => h.onAdd!(obj, initial));
   }
 
   private dispatchUpdate(old: T, obj: T): void {
-    for (const h of this.handlers) if (h.onUpdate) this.call(h, 'onUpdate', () => h.onUpdate!(old, obj));
+    for (const h of this.handlers) if (h.onUpdate) this.call('onUpdate', () => h.onUpdate!(old, obj));
   }
 
   private dispatchDelete(obj: T | DeletedFinalStateUnknown<T>): void {
-    for (const h of this.handlers) if (h.onDelete) this.call(h, 'onDelete', () => h.onDelete!(obj));
+    for (const h of this.handlers) if (h.onDelete) this.call('onDelete', () => h.onDelete!(obj));
   }
 
   /**

@@ -74,7 +74,7 @@ class Elector {
     const stopLeading = () => leading.abort(new Error('leadership lost'));
     signal.addEventListener('abort', stopLeading, { once: true });
     // the leader's work runs beside the renew loop, as client-go starts OnStartedLeading in a goroutine
-    const work = Promise.resolve()
+    void Promise.resolve()
       .then(() => this.o.onStartedLeading(leading.signal))
       .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'onStartedLeading failed'));
     try {
@@ -85,7 +85,6 @@ class Elector {
       if (signal.aborted && (this.o.releaseOnCancel ?? true)) await this.release();
       this.o.onStoppedLeading?.();
     }
-    void work;
   }
 
   private jittered(): number {
