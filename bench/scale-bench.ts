@@ -16,6 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, resources } from '../src/client/index.js';
 import type { Deployment, Pod } from '../src/client/index.js';
+import { buildNode } from '../src/agent/index.js';
+import { schedulePod, defaultProfile } from '../src/scheduler/index.js';
+import { SchedulerCache } from '../src/scheduler/cache.js';
 import { spawnApiServer } from './support/apiserver.js';
 import { cleanupAll, onCleanup, stoppedBy } from './support/cleanup.js';
 import { machineInfo, treeSeconds } from './support/cpu.js';
@@ -34,10 +37,20 @@ const PODS = flag('pods', 3000);
 /** Seconds to wait for every pod to be Ready before giving up (and printing the processes' logs). */
 const TIMEOUT_S = flag('timeout', 900);
 const POD_START_DELAY = '1s';
+/** Start the scheduler only once every pod exists, so its own throughput is measured, not the creation rate. */
+const BACKLOG = process.argv.includes('--backlog');
 const NS = 'scale';
 const CREATE_CONCURRENCY = 32;
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HAS_CONTROLLER_MANAGER = fs.existsSync(path.join(DIST, 'src', 'controllers', 'controller-manager.js'));
+const CONTROLLER_MANAGER_MODULE = path.join(DIST, 'src', 'controllers', 'controller-manager.js');
+
+/** Whether this build's controller-manager runs the deployment and replica set controllers. */
+async function controllerManagerRunsDeployments(): Promise<boolean> {
+  if (!fs.existsSync(CONTROLLER_MANAGER_MODULE)) return false;
+  const mod = (await import(CONTROLLER_MANAGER_MODULE)) as { CONTROLLERS?: { name: string; alias?: string }[] };
+  const names = new Set((mod.CONTROLLERS ?? []).flatMap((c) => [c.name, c.alias]));
+  return (names.has('deployment') || names.has('deployment-controller')) && (names.has('replicaset') || names.has('replicaset-controller'));
+}
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -107,11 +120,36 @@ function cpuOf(pids: Record<string, number | undefined>): Record<string, number 
   return Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? treeSeconds(pid) : undefined]));
 }
 
+/**
+ * The scheduling algorithm alone, in this process: PODS decisions over NODES nodes, each pod assumed onto
+ * its node as the scheduler does (no API calls). Shows what the scheduler's CPU allows on this machine.
+ */
+function algorithmRate(): number {
+  const cache = new SchedulerCache();
+  for (let i = 0; i < NODES; i++) cache.addOrUpdateNode(buildNode({ name: `n${i}`, index: i, cpu: '32', memory: '256Gi', pods: '110' }, '', ''));
+  const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'scale', uid: 'uid-scale', controller: true };
+  const started = nowMs();
+  for (let i = 0; i < PODS; i++) {
+    const pod: Pod = {
+      metadata: { name: `p${i}`, namespace: NS, labels: { app: 'scale' }, ownerReferences: [owner] },
+      spec: { containers: [{ name: 'app', image: 'pause', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+    };
+    const r = schedulePod(defaultProfile, pod, cache.nodeInfos());
+    if (r.node === undefined) throw new Error(r.message);
+    cache.assume(pod, r.node);
+  }
+  return PODS / ((nowMs() - started) / 1000);
+}
+
 async function main(): Promise<void> {
+  // --backlog measures the scheduler on pods that all exist already: the benchmark creates them itself.
+  const HAS_CONTROLLER_MANAGER = !BACKLOG && (await controllerManagerRunsDeployments());
   const machine = machineInfo();
   out(`pgkube scale benchmark: ${NODES} simulated nodes (one agent process), ${PODS} pods`);
   out(`machine: ${machine.cpus} CPUs, ${machine.model}, node ${process.version}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   out('note: PostgreSQL, apiserver, scheduler, agent and the benchmark all share these cores');
+  const algorithm = algorithmRate();
+  out(`scheduling algorithm alone (in this process, ${NODES} nodes, no API calls): ${fmt(algorithm)} pods/s`);
   const db = await openBenchDatabase(300);
   const logDir = db.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pgkube-scale-'));
   const server = await spawnApiServer({ databaseUrl: db.url, logFile: path.join(logDir, 'apiserver.log') });
@@ -139,25 +177,31 @@ async function main(): Promise<void> {
   );
   registered = nowMs() - registered;
   out(`${NODES} nodes registered and Ready in ${ms(registered)}`);
-  const scheduler = spawnRole('scheduler', ['--kubeconfig', kubeconfig, '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--log-format', 'json'], path.join(logDir, 'scheduler.log'));
-  children.push(scheduler);
+  const startScheduler = () => {
+    const child = spawnRole('scheduler', ['--kubeconfig', kubeconfig, '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--log-format', 'json'], path.join(logDir, 'scheduler.log'));
+    children.push(child);
+    return child;
+  };
+  let scheduler = BACKLOG ? undefined : startScheduler();
   let controllerManager: RoleChild | undefined;
   if (HAS_CONTROLLER_MANAGER) {
-    controllerManager = spawnRole('controller-manager', ['--kubeconfig', kubeconfig, '--log-format', 'json'], path.join(logDir, 'controller-manager.log'));
+    // Upstream's default of 20 requests/s would make the replica set controller, not the scheduler, the limit.
+    controllerManager = spawnRole('controller-manager', ['--kubeconfig', kubeconfig, '--kube-api-qps', '2000', '--kube-api-burst', '4000', '--log-format', 'json'], path.join(logDir, 'controller-manager.log'));
     children.push(controllerManager);
   }
-  await waitUntil(
+  const schedulerLeads = () => waitUntil(
     'the scheduler to take its lease',
     async () => Boolean((await client.resource(resources.leases, 'kube-system').get('kube-scheduler').catch(() => undefined))?.spec?.holderIdentity),
     60_000,
     children,
   );
+  if (!BACKLOG) await schedulerLeads();
   await client.resource(resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const rv = (await client.resource(resources.pods, NS).list()).metadata?.resourceVersion ?? '0';
   const stop = new AbortController();
   const recorder = recordPods(client, rv, stop.signal);
 
-  const pids = { apiserver: server.pid, postgres: db.postmasterPid, scheduler: scheduler.pid, agent: agent.pid, 'controller-manager': controllerManager?.pid, bench: process.pid };
+  const pids = { apiserver: server.pid, postgres: db.postmasterPid, scheduler: scheduler?.pid, agent: agent.pid, 'controller-manager': controllerManager?.pid, bench: process.pid };
   const metrics0 = await scrapeRequests(server.url);
   const cpu0 = cpuOf(pids);
   const t0 = nowMs();
@@ -177,7 +221,7 @@ async function main(): Promise<void> {
     };
     await client.resource(resources.deployments, NS).create(deployment);
   } else {
-    how = `${PODS} pods created directly by the benchmark, ${CREATE_CONCURRENCY} at a time (this build has no controller-manager)`;
+    how = `${PODS} pods created directly by the benchmark, ${CREATE_CONCURRENCY} at a time (${BACKLOG ? '--backlog' : 'this build has no controller-manager running Deployments'})`;
     let next = 0;
     const api = client.resource(resources.pods, NS);
     await Promise.all(
@@ -192,6 +236,12 @@ async function main(): Promise<void> {
   }
   const createdAll = nowMs();
   out(`load: ${how}`);
+  if (BACKLOG) {
+    out(`all ${fmt(PODS)} pods created in ${ms(createdAll - t0)}; starting the scheduler now (--backlog)`);
+    scheduler = startScheduler();
+    pids.scheduler = scheduler.pid;
+    cpu0.scheduler = 0;
+  }
   let lastReport = nowMs();
   await waitUntil(
     `${PODS} pods Running and Ready`,
@@ -225,18 +275,22 @@ async function main(): Promise<void> {
   const toBound = summarize(times.map((t) => t.bound! - t.created));
   const toReady = summarize(times.map((t) => t.ready! - t.created));
   const seconds = (tEnd - t0) / 1000;
+  const used = (k: string) => (cpu0[k] !== undefined && cpu1[k] !== undefined ? cpu1[k]! - cpu0[k]! : 0);
+  const clusterCpu = ['apiserver', 'postgres', 'scheduler', 'agent', 'controller-manager'].reduce((sum, k) => sum + used(k), 0);
 
   out('\nResults');
   out(table(
     [
       ['pods Running and Ready', fmt(times.length)],
-      ['time until all Running and Ready (from the first create)', ms(lastReady - firstCreated)],
-      ['creating them took (client side)', ms(createdAll - t0)],
+      [`time until all Running and Ready (from the ${HAS_CONTROLLER_MANAGER ? 'Deployment\'s' : 'first'} create)`, ms(lastReady - t0)],
+      [HAS_CONTROLLER_MANAGER ? 'the Deployment create took (client side)' : 'creating the pods took (client side)', ms(createdAll - t0)],
+      ['CPU of the cluster processes per pod (apiserver, PostgreSQL, scheduler, agent, controller-manager)', `${fmt((1000 * clusterCpu) / times.length, 1)} ms`],
       ['scheduling throughput, first creation to last binding', `${fmt(times.length / ((lastBound - firstCreated) / 1000), 1)} pods/s`],
       ['scheduling throughput, first to last binding', `${fmt(times.length / ((lastBound - firstBound) / 1000), 1)} pods/s`],
       ['creation to binding p50 / p99 / max', `${ms(toBound.p50)} / ${ms(toBound.p99)} / ${ms(toBound.max)}`],
       [`creation to Ready p50 / p99 / max (includes the ${POD_START_DELAY} simulated start)`, `${ms(toReady.p50)} / ${ms(toReady.p99)} / ${ms(toReady.max)}`],
       ['node registration (all Ready)', ms(registered)],
+      [`scheduling algorithm alone (${NODES} nodes, no API calls)`, `${fmt(algorithm)} pods/s`],
     ],
     ['metric', 'measured'],
   ));
@@ -246,8 +300,19 @@ async function main(): Promise<void> {
     .filter(([, d]) => d > 0)
     .sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((s, [, d]) => s + d, 0);
+  // Requests rarer than one in ten seconds (discovery, the controller-manager's start-up lists) as one row.
+  const frequent = rows.filter(([, d]) => d / seconds >= 0.1);
+  const rare = rows.filter(([, d]) => d / seconds < 0.1);
+  const rareCount = rare.reduce((s, [, d]) => s + d, 0);
   out(`\napiserver requests during the run (${fmt(seconds, 1)} s, from /metrics apiserver_request_total)`);
-  out(table([...rows.map(([k, d]) => [k, fmt(d), `${fmt(d / seconds, 1)}/s`]), ['total', fmt(total), `${fmt(total / seconds, 1)}/s`]], ['verb resource', 'requests', 'rate']));
+  out(table(
+    [
+      ...frequent.map(([k, d]) => [k, fmt(d), `${fmt(d / seconds, 1)}/s`]),
+      ...(rare.length > 0 ? [[`${rare.length} other kinds of request`, fmt(rareCount), `${fmt(rareCount / seconds, 1)}/s`]] : []),
+      ['total', fmt(total), `${fmt(total / seconds, 1)}/s`],
+    ],
+    ['verb resource', 'requests', 'rate'],
+  ));
 
   out('\nCPU during the run (cores: 1.00 = one core busy on average)');
   out(table(Object.keys(pids).filter((k) => cpu0[k] !== undefined && cpu1[k] !== undefined).map((k) => [k, ((cpu1[k]! - cpu0[k]!) / seconds).toFixed(2)]), ['process', 'cores']));
@@ -255,6 +320,8 @@ async function main(): Promise<void> {
     const ended = c?.exit();
     if (ended) out(`warning: the ${name} process ended during the run (${ended}); its log:\n${c!.logTail(20)}`);
   }
+  const perPodMs = (1000 * clusterCpu) / times.length;
+  out(`(an estimate, not a measurement: at ${fmt(perPodMs, 1)} ms of CPU per pod, ${machine.cpus} otherwise idle cores would carry about ${fmt((machine.cpus * 1000) / perPodMs)} pods/s)`);
   out(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   for (const c of children) await c.stop();
   await server.stop();

@@ -6,8 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  EventRecorder,
   isAlreadyExists,
   isConflict,
+  isDeletedFinalStateUnknown,
   isNotFound,
   objectKey,
   resources,
@@ -50,8 +52,7 @@ interface AgentNode {
 }
 
 function unwrap<T>(obj: T | DeletedFinalStateUnknown<T>): T {
-  const d = obj as DeletedFinalStateUnknown<T>;
-  return typeof d.key === 'string' && d.obj !== undefined ? d.obj : (obj as T);
+  return isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
 }
 
 /** The parts of a status this agent writes, for comparing what it would write with what is stored. */
@@ -154,11 +155,27 @@ export class Agent {
       if (!isAlreadyExists(e)) throw e;
       node = await api.get(n.shape.name);
     }
+    const wasReady = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     n.uid = node.metadata.uid;
     const status = { ...desired.status, conditions: healthyConditions(now, node.status?.conditions) };
     const updated = await api.patch(n.shape.name, { status }, 'strategic', { subresource: 'status' });
     n.conditions = updated.status?.conditions;
     await n.lease.renew();
+    if (!wasReady) this.recordNodeEvents(n);
+  }
+
+  /**
+   * The events a kubelet records when its node's conditions become what they are now: sufficient memory,
+   * no disk pressure, sufficient PIDs, and NodeReady (reason and "Node <name> status is now: <reason>").
+   */
+  private recordNodeEvents(n: AgentNode): void {
+    const name = n.shape.name;
+    const recorder = new EventRecorder(this.opts.client, { component: 'kubelet', host: name }, { log: this.log });
+    // kubelet refers to its node by name, with the name as uid.
+    const ref = { kind: 'Node', name, uid: name };
+    for (const reason of ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID', 'NodeReady']) {
+      recorder.event(ref, 'Normal', reason, `Node ${name} status is now: ${reason}`);
+    }
   }
 
   /** Lease renewals every 10 s and status reports every 5 min, spread evenly over the nodes. */

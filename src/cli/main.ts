@@ -71,7 +71,7 @@ program.addCommand(controllerManagerCommand());
 program
   .command('scheduler')
   .description('place pending pods on nodes (kube-scheduler), leader-elected on the Lease kube-system/kube-scheduler')
-  .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: $KUBECONFIG, in-cluster, ~/.kube/config)').env('KUBECONFIG'))
+  .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)').env('PGKUBE_KUBECONFIG'))
   .addOption(new Option('--scheduler-name <name>', 'the spec.schedulerName of the pods this scheduler places').default(DEFAULT_SCHEDULER_NAME))
   .addOption(new Option('--no-leader-elect', 'schedule without taking the leader Lease (only one scheduler may run then)'))
   .addOption(new Option('--leader-elect-namespace <ns>', 'namespace of the leader Lease').default('kube-system'))
@@ -86,7 +86,7 @@ program
 program
   .command('agent')
   .description('run nodes (kubelet): register them, keep their leases and status, run the pods bound to them')
-  .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the API server (default: $KUBECONFIG, in-cluster, ~/.kube/config)').env('KUBECONFIG'))
+  .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)').env('PGKUBE_KUBECONFIG'))
   .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['simulated']).default('simulated'))
   .addOption(new Option('--nodes <n>', 'how many nodes this process runs').argParser(positive).default(1))
   .addOption(new Option('--node-name-prefix <prefix>', 'node names are <prefix><index>').default('sim-node-'))

@@ -7,6 +7,9 @@ import type { ControllerContext } from './context.js';
 import * as garbagecollector from './garbagecollector/index.js';
 import * as namespace from './namespace/index.js';
 import * as podgc from './podgc/index.js';
+import * as deployment from './deployment/index.js';
+import * as replicaset from './replicaset/index.js';
+import * as replicationcontroller from './replicationcontroller/index.js';
 
 /** Per-controller settings from the command line. */
 export interface ControllerSettings {
@@ -28,7 +31,7 @@ interface ControllerEntry {
 
 /**
  * Every controller this process can run, in one table (upstream: NewControllerDescriptors). The replica
- * set, replication controller and deployment controllers belong here too, once their modules exist.
+ * set, replication controller and deployment controllers are at the end.
  */
 export const CONTROLLERS: ControllerEntry[] = [
   {
@@ -47,6 +50,10 @@ export const CONTROLLERS: ControllerEntry[] = [
     run: (ctx, s) =>
       podgc.start(ctx, { terminatedPodThreshold: s.terminatedPodGCThreshold, checkPeriodMs: s.podGCCheckPeriodMs, quarantineMs: s.podGCQuarantineMs }),
   },
+  // The workload controllers, with upstream's default of 5 workers each.
+  { name: 'deployment-controller', alias: deployment.name, run: (ctx) => deployment.start(ctx) },
+  { name: 'replicaset-controller', alias: replicaset.name, run: (ctx) => replicaset.start(ctx) },
+  { name: 'replicationcontroller-controller', alias: replicationcontroller.name, run: (ctx) => replicationcontroller.start(ctx) },
 ];
 
 /**

@@ -14,7 +14,7 @@ export interface HostPort {
   port: number;
 }
 
-interface PodEntry {
+export interface PodEntry {
   pod: Pod;
   requested: Amounts;
   nonZero: Amounts;
@@ -39,6 +39,8 @@ export class NodeInfo {
   /** The same with upstream's defaults for containers without requests (for the scores). */
   readonly nonZeroRequested: Amounts = new Map();
   allocatable: Amounts;
+  /** Pods here with required pod anti-affinity terms (inter-pod affinity looks at only those nodes). */
+  podsWithRequiredAntiAffinity = 0;
 
   constructor(public node: Node) {
     this.allocatable = nodeAllocatable(node);
@@ -58,6 +60,7 @@ export class NodeInfo {
     if (this.pods.has(key)) this.removePod(key);
     const entry: PodEntry = { pod, requested: podRequests(pod), nonZero: podRequests(pod, true), ports: hostPortsOf(pod) };
     this.pods.set(key, entry);
+    if (hasRequiredAntiAffinity(pod)) this.podsWithRequiredAntiAffinity++;
     add(this.requested, entry.requested, 1);
     add(this.nonZeroRequested, entry.nonZero, 1);
   }
@@ -66,6 +69,7 @@ export class NodeInfo {
     const entry = this.pods.get(key);
     if (!entry) return;
     this.pods.delete(key);
+    if (hasRequiredAntiAffinity(entry.pod)) this.podsWithRequiredAntiAffinity--;
     add(this.requested, entry.requested, -1);
     add(this.nonZeroRequested, entry.nonZero, -1);
   }
@@ -81,6 +85,10 @@ export class NodeInfo {
   requestedOf(resource: string): number {
     return this.requested.get(resource) ?? 0;
   }
+}
+
+function hasRequiredAntiAffinity(pod: Pod): boolean {
+  return (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0;
 }
 
 function add(into: Amounts, other: Amounts, sign: 1 | -1): void {

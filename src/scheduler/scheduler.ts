@@ -4,7 +4,7 @@
  * pods/binding with a bounded number of bindings in flight. Pods that fit nowhere get PodScheduled=False
  * and a FailedScheduling event and wait for a change in the cluster.
  */
-import { EventRecorder, isConflict, isNotFound, objectKey, resources, SharedInformerFactory, silentLogger } from '../client/index.js';
+import { EventRecorder, isConflict, isDeletedFinalStateUnknown, isNotFound, objectKey, resources, SharedInformerFactory, silentLogger } from '../client/index.js';
 import type { Client, DeletedFinalStateUnknown, Logger, SharedInformer } from '../client/index.js';
 import { schedulePod } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
@@ -15,6 +15,7 @@ import type { QueuedPod } from './queue.js';
 import type { Node, Pod, PodCondition } from './types.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+const EVENT_WRITERS = 8;
 
 export interface SchedulerOptions {
   client: Client;
@@ -36,9 +37,7 @@ export interface SchedulerStats {
 }
 
 function unwrap<T>(obj: T | DeletedFinalStateUnknown<T>): T {
-  return (obj as DeletedFinalStateUnknown<T>).key !== undefined && (obj as DeletedFinalStateUnknown<T>).obj !== undefined
-    ? (obj as DeletedFinalStateUnknown<T>).obj
-    : (obj as T);
+  return isDeletedFinalStateUnknown(obj) ? obj.obj : obj;
 }
 
 function isTerminal(pod: Pod): boolean {
@@ -69,7 +68,11 @@ export class Scheduler {
   private readonly name: string;
   private readonly profile: Profile;
   private readonly maxBindings: number;
-  private readonly recorder: EventRecorder;
+  /**
+   * Event writers: the client's recorder writes one event at a time, so events of different pods are
+   * spread over several (each pod always to the same one, so its repeats are still counted together).
+   */
+  private readonly recorders: EventRecorder[];
   private bindingsInFlight = 0;
   private bindingSlot: (() => void)[] = [];
   private pods!: SharedInformer<Pod>;
@@ -79,7 +82,14 @@ export class Scheduler {
     this.name = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.profile = opts.profile ?? defaultProfile;
     this.maxBindings = opts.parallelBindings ?? 64;
-    this.recorder = new EventRecorder(opts.client, { component: this.name }, { log: this.log });
+    this.recorders = Array.from({ length: EVENT_WRITERS }, () => new EventRecorder(opts.client, { component: this.name }, { log: this.log }));
+  }
+
+  private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const key = objectKey(pod);
+    let h = 0;
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+    this.recorders[Math.abs(h) % this.recorders.length].event(podRef(pod), type, reason, message);
   }
 
   private responsibleFor(pod: Pod): boolean {
@@ -166,7 +176,7 @@ export class Scheduler {
       for (const t of timers) clearInterval(t);
       signal.removeEventListener('abort', stop);
       await this.waitForBindings();
-      await this.recorder.flush();
+      await Promise.all(this.recorders.map((r) => r.flush()));
       await informers.shutdown();
     }
   }
@@ -228,7 +238,7 @@ export class Scheduler {
       });
       this.stats.scheduled++;
       this.queue.done(item.key);
-      this.recorder.event(podRef(pod), 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${node}`);
+      this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${node}`);
     } catch (e) {
       this.cache.forget(pod);
       this.stats.bindErrors++;
@@ -241,13 +251,13 @@ export class Scheduler {
       }
       this.log.warn({ pod: item.key, node, err: message }, 'binding failed; will retry');
       this.queue.requeueFailed(item, false);
-      this.recorder.event(podRef(pod), 'Warning', 'FailedScheduling', `Binding rejected: ${message}`);
+      this.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${message}`);
     }
   }
 
   /** PodScheduled=False with reason Unschedulable (written only when it changes), and a FailedScheduling event. */
   private async recordFailure(pod: Pod, message: string): Promise<void> {
-    this.recorder.event(podRef(pod), 'Warning', 'FailedScheduling', message);
+    this.event(pod, 'Warning', 'FailedScheduling', message);
     const old = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (old && old.status === 'False' && old.reason === 'Unschedulable' && old.message === message) return;
     const condition: PodCondition = {

@@ -3,7 +3,7 @@ import { Client, isNotFound, resources } from '../../src/client/index.js';
 import type { Lease, Node, Pod } from '../../src/client/index.js';
 import { apiFixture } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
-import { waitFor } from '../support/wait.js';
+import { eventually } from '../support/eventually.js';
 
 let f: ApiFixture;
 let client: Client;
@@ -44,7 +44,7 @@ function pod(name: string, spec: Partial<NonNullable<Pod['spec']>> = {}, annotat
 }
 
 test('simulated nodes register Ready with the kubelet conditions, and renew their leases in kube-node-lease', async () => {
-  const node = await waitFor('node sim-1 Ready', async () => {
+  const node = await eventually('node sim-1 Ready', async () => {
     const n = await client.resource(resources.nodes).get('sim-1');
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
   });
@@ -62,11 +62,18 @@ test('simulated nodes register Ready with the kubelet conditions, and renew thei
     Ready: ['True', 'KubeletReady'],
   });
 
+  const events = await eventually('NodeReady event', async () => {
+    const list = (await client.resource(resources.events, 'default').list()).items.filter((e) => e.involvedObject.kind === 'Node' && e.involvedObject.name === 'sim-1');
+    return list.some((e) => e.reason === 'NodeReady') && list;
+  });
+  expect(events.map((e) => e.reason).sort()).toEqual(['NodeHasNoDiskPressure', 'NodeHasSufficientMemory', 'NodeHasSufficientPID', 'NodeReady']);
+  expect(events.find((e) => e.reason === 'NodeReady')).toMatchObject({ type: 'Normal', message: 'Node sim-1 status is now: NodeReady', source: { component: 'kubelet', host: 'sim-1' } });
+
   const leases = client.resource(resources.leases, 'kube-node-lease');
-  const first: Lease = await waitFor('lease sim-1', () => leases.get('sim-1').catch(() => undefined));
+  const first: Lease = await eventually('lease sim-1', () => leases.get('sim-1').catch(() => undefined));
   expect(first.spec).toMatchObject({ holderIdentity: 'sim-1', leaseDurationSeconds: 40 });
   expect(first.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name: 'sim-1', uid: node.metadata.uid }]);
-  const renewed = await waitFor('a renewal', async () => {
+  const renewed = await eventually('a renewal', async () => {
     const l = await leases.get('sim-1');
     return l.spec?.renewTime !== first.spec?.renewTime && l;
   });
@@ -74,9 +81,9 @@ test('simulated nodes register Ready with the kubelet conditions, and renew thei
 });
 
 test('a pod bound to a simulated node becomes Running and Ready', async () => {
-  await waitFor('node sim-0', () => client.resource(resources.nodes).get('sim-0').catch(() => undefined));
+  await eventually('node sim-0', () => client.resource(resources.nodes).get('sim-0').catch(() => undefined));
   await pods().create(pod('web', { nodeName: 'sim-0', containers: [{ name: 'main', image: 'nginx:1.27', resources: { requests: { cpu: '100m' } } }] }));
-  const p = await waitFor('web Ready', async () => {
+  const p = await eventually('web Ready', async () => {
     const got = await pods().get('web');
     return got.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && got;
   });
@@ -104,13 +111,13 @@ test('a pod bound to a simulated node becomes Running and Ready', async () => {
 test('pods with restartPolicy Never run to completion with the exit code the annotation gives', async () => {
   await pods().create(pod('ok', { nodeName: 'sim-1', restartPolicy: 'Never' }, { [EXIT_CODE_ANNOTATION]: '0' }));
   await pods().create(pod('bad', { nodeName: 'sim-1', restartPolicy: 'Never' }, { [EXIT_CODE_ANNOTATION]: '3' }));
-  const ok = await waitFor('ok Succeeded', async () => {
+  const ok = await eventually('ok Succeeded', async () => {
     const got = await pods().get('ok');
     return got.status?.phase === 'Succeeded' && got;
   });
   expect(ok.status?.containerStatuses?.[0].state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
   expect(ok.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
-  const bad = await waitFor('bad Failed', async () => {
+  const bad = await eventually('bad Failed', async () => {
     const got = await pods().get('bad');
     return got.status?.phase === 'Failed' && got;
   });
@@ -119,7 +126,7 @@ test('pods with restartPolicy Never run to completion with the exit code the ann
 
 test('deleting a pod on a node marks it; the agent removes it after the grace period; an unbound pod goes at once', async () => {
   await pods().create(pod('graceful', { nodeName: 'sim-0', terminationGracePeriodSeconds: 2 }));
-  await waitFor('graceful Running', async () => (await pods().get('graceful')).status?.phase === 'Running');
+  await eventually('graceful Running', async () => (await pods().get('graceful')).status?.phase === 'Running');
   const marked = (await pods().delete('graceful')) as Pod;
   expect(marked.metadata.deletionTimestamp).toBeTruthy();
   expect(marked.metadata.deletionGracePeriodSeconds).toBe(2);
@@ -127,7 +134,7 @@ test('deleting a pod on a node marks it; the agent removes it after the grace pe
   expect((await pods().get('graceful')).metadata.deletionTimestamp).toBe(marked.metadata.deletionTimestamp);
   // A second delete without a shorter period changes nothing.
   expect(((await pods().delete('graceful')) as Pod).metadata.deletionGracePeriodSeconds).toBe(2);
-  await waitFor('graceful removed', () => pods().get('graceful').then(() => false, (e: unknown) => isNotFound(e)));
+  await eventually('graceful removed', () => pods().get('graceful').then(() => false, (e: unknown) => isNotFound(e)));
 
   await pods().create(pod('unbound'));
   await pods().delete('unbound');
@@ -136,13 +143,13 @@ test('deleting a pod on a node marks it; the agent removes it after the grace pe
 
 test('a delete with a shorter grace period shortens it', async () => {
   await pods().create(pod('slow', { nodeName: 'sim-1', terminationGracePeriodSeconds: 300 }));
-  await waitFor('slow Running', async () => (await pods().get('slow')).status?.phase === 'Running');
+  await eventually('slow Running', async () => (await pods().get('slow')).status?.phase === 'Running');
   const marked = (await pods().delete('slow')) as Pod;
   expect(marked.metadata.deletionGracePeriodSeconds).toBe(300);
   const shorter = (await pods().delete('slow', { gracePeriodSeconds: 1 })) as Pod;
   expect(shorter.metadata.deletionGracePeriodSeconds).toBe(1);
   expect(Date.parse(shorter.metadata.deletionTimestamp!)).toBeLessThan(Date.parse(marked.metadata.deletionTimestamp!));
-  await waitFor('slow removed', () => pods().get('slow').then(() => false, (e: unknown) => isNotFound(e)));
+  await eventually('slow removed', () => pods().get('slow').then(() => false, (e: unknown) => isNotFound(e)));
 });
 
 test('node objects are left in place by the agent (a kubelet does not delete its node)', async () => {

@@ -2,6 +2,7 @@
  * The Deployment controller (with the ReplicaSet controller under it) against a real in-process
  * apiserver, the test acting as kubelet. Rollouts are observed through watches.
  */
+import { jest } from '@jest/globals';
 import { resources } from '../../src/client/index.js';
 import type { Client, Deployment, KubeObject, Pod, ReplicaSet, ResourceRef } from '../../src/client/index.js';
 import * as deployment from '../../src/controllers/deployment/index.js';
@@ -9,6 +10,9 @@ import { computeHash } from '../../src/controllers/deployment/hash.js';
 import * as replicaset from '../../src/controllers/replicaset/index.js';
 import { startHarness, waitFor } from './harness.js';
 import type { Harness } from './harness.js';
+
+// Rollouts go through many watch round trips; on a loaded two-core machine they take a while.
+jest.setTimeout(120_000);
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const CHANGE_CAUSE = 'kubernetes.io/change-cause';

@@ -2,12 +2,16 @@
  * Stock kubectl 1.33's rollout commands against the in-process apiserver with the Deployment and
  * ReplicaSet controllers running (the test marks pods Ready, as there are no nodes yet).
  */
+import { jest } from '@jest/globals';
 import * as deployment from '../../src/controllers/deployment/index.js';
 import * as replicaset from '../../src/controllers/replicaset/index.js';
 import { kubectlPath, runKubectl } from '../support/kubectl.js';
 import { resources } from '../../src/client/index.js';
 import { startHarness, waitFor } from './harness.js';
 import type { Harness } from './harness.js';
+
+// Rollouts go through many watch round trips; on a loaded two-core machine they take a while.
+jest.setTimeout(120_000);
 
 let h: Harness;
 let kubectl: string;

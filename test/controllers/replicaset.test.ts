@@ -2,12 +2,16 @@
  * The ReplicaSet and ReplicationController controllers against a real in-process apiserver, with the
  * test acting as kubelet (pods are marked Ready through pods/status).
  */
+import { jest } from '@jest/globals';
 import { resources } from '../../src/client/index.js';
 import type { Pod, ReplicaSet, ReplicationController } from '../../src/client/index.js';
 import * as replicaset from '../../src/controllers/replicaset/index.js';
 import * as replicationcontroller from '../../src/controllers/replicationcontroller/index.js';
 import { startHarness, waitFor } from './harness.js';
 import type { Harness } from './harness.js';
+
+// Rollouts go through many watch round trips; on a loaded two-core machine they take a while.
+jest.setTimeout(120_000);
 
 let h: Harness;
 beforeAll(async () => {

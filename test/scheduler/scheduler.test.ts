@@ -5,7 +5,7 @@ import { Scheduler } from '../../src/scheduler/index.js';
 import { apiFixture } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { kubectlPath, runKubectl } from '../support/kubectl.js';
-import { waitFor } from '../support/wait.js';
+import { eventually } from '../support/eventually.js';
 
 let f: ApiFixture;
 let client: Client;
@@ -21,7 +21,7 @@ beforeAll(async () => {
     nodes: ['sim-0', 'sim-1', 'sim-2'].map((name) => ({ name, cpu: '2', memory: '4Gi', pods: '110' })),
   });
   const agentRun = agent.run(stop.signal);
-  await waitFor('3 Ready nodes', async () => (await client.resource(resources.nodes).list()).items.length === 3);
+  await eventually('3 Ready nodes', async () => (await client.resource(resources.nodes).list()).items.length === 3);
   const scheduler = new Scheduler({ client, backoffFlushMs: 100 });
   running = Promise.all([agentRun, scheduler.run(stop.signal)]);
 });
@@ -45,7 +45,7 @@ function pod(name: string, cpu: string, extra: Partial<NonNullable<Pod['spec']>>
 }
 
 async function nodeOf(name: string): Promise<string> {
-  return waitFor(`${name} bound`, async () => (await pods().get(name)).spec?.nodeName || undefined);
+  return eventually(`${name} bound`, async () => (await pods().get(name)).spec?.nodeName || undefined);
 }
 
 function scheduledCondition(p: Pod) {
@@ -54,7 +54,7 @@ function scheduledCondition(p: Pod) {
 
 async function removeAll(names: string[]): Promise<void> {
   for (const n of names) await pods().delete(n, { gracePeriodSeconds: 0 });
-  for (const n of names) await waitFor(`${n} gone`, () => pods().get(n).then(() => false, (e: unknown) => isNotFound(e)));
+  for (const n of names) await eventually(`${n} gone`, () => pods().get(n).then(() => false, (e: unknown) => isNotFound(e)));
 }
 
 test('pods go to a node where their requests fit, and run there', async () => {
@@ -67,7 +67,7 @@ test('pods go to a node where their requests fit, and run there', async () => {
   const b = await nodeOf('one-b');
   expect(new Set([bigNode, a, b]).size).toBe(3);
   await pods().create(pod('one-c', '1500m'));
-  const c = await waitFor('one-c unschedulable', async () => {
+  const c = await eventually('one-c unschedulable', async () => {
     const p = await pods().get('one-c');
     return scheduledCondition(p)?.status === 'False' && p;
   });
@@ -75,7 +75,7 @@ test('pods go to a node where their requests fit, and run there', async () => {
     reason: 'Unschedulable',
     message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
   });
-  const running = await waitFor('big Running', async () => {
+  const running = await eventually('big Running', async () => {
     const p = await pods().get('big');
     return p.status?.phase === 'Running' && p;
   });
@@ -104,14 +104,14 @@ test('six replicas of one controller spread two per node', async () => {
 test('a pod whose nodeSelector no node matches stays Pending with PodScheduled=False and FailedScheduling, and is placed when a fitting node appears', async () => {
   await pods().create(pod('picky', '10m', { nodeSelector: { disktype: 'ssd' } }));
   const expected = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.";
-  const p = await waitFor('picky unschedulable', async () => {
+  const p = await eventually('picky unschedulable', async () => {
     const got = await pods().get('picky');
     return scheduledCondition(got)?.status === 'False' && got;
   });
   expect(p.status?.phase).toBe('Pending');
   expect(p.spec?.nodeName).toBeUndefined();
   expect(scheduledCondition(p)).toMatchObject({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: expected });
-  const event = await waitFor('FailedScheduling event', async () =>
+  const event = await eventually('FailedScheduling event', async () =>
     (await client.resource(resources.events, 'default').list()).items.find((e: Event) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'picky'),
   );
   expect(event).toMatchObject({ type: 'Warning', message: expected, source: { component: 'default-scheduler' } });

@@ -80,6 +80,7 @@ function existingAntiAffinityDomains(state: CycleState): Set<string> {
   return state.memo('InterPodAffinity/existing', () => {
     const out = new Set<string>();
     for (const n of state.allNodes) {
+      if (n.podsWithRequiredAntiAffinity === 0) continue;
       for (const p of livePods(n)) {
         const terms = p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
         if (!terms) continue;

@@ -70,7 +70,7 @@ export function constraintsOf(pod: Pod): { constraints: Constraint[]; systemDefa
 
 function countOn(node: NodeInfo, c: Constraint): number {
   let n = 0;
-  for (const p of node.podList()) if (!p.metadata.deletionTimestamp && c.matches(p)) n++;
+  for (const e of node.pods.values()) if (!e.pod.metadata.deletionTimestamp && c.matches(e.pod)) n++;
   return n;
 }
 
@@ -122,21 +122,26 @@ export const podTopologySpreadScore: ScorePlugin = {
     return !spread(state).constraints.some((c) => c.whenUnsatisfiable === 'ScheduleAnyway');
   },
   score(state, node, nodes) {
-    const { constraints, systemDefaulted } = spread(state);
-    const soft = constraints.filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway');
-    const labels = node.node.metadata.labels ?? {};
-    // With the pod's own constraints, a node lacking one of their keys is not scored (upstream: ignored).
-    if (!systemDefaulted && soft.some((c) => labels[c.topologyKey] === undefined)) return -1;
-    let score = 0;
-    for (const c of soft) {
-      const value = labels[c.topologyKey];
-      if (value === undefined) continue;
-      const weight = state.memo(`PodTopologySpread/weight/${c.topologyKey}`, () => {
+    const pre = state.memo('PodTopologySpread/score', () => {
+      const { constraints, systemDefaulted } = spread(state);
+      const soft = constraints.filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway');
+      // log(domains + 2) per constraint: the feasible nodes for the host name, else their distinct values.
+      const weights = soft.map((c) => {
         const domains = c.topologyKey === HOSTNAME_KEY ? nodes.length : new Set(nodes.map((n) => n.node.metadata.labels?.[c.topologyKey]).filter((v) => v !== undefined)).size;
         return Math.log(domains + 2);
       });
+      return { soft, weights, systemDefaulted };
+    });
+    const labels = node.node.metadata.labels ?? {};
+    // With the pod's own constraints, a node lacking one of their keys is not scored (upstream: ignored).
+    if (!pre.systemDefaulted && pre.soft.some((c) => labels[c.topologyKey] === undefined)) return -1;
+    let score = 0;
+    for (let i = 0; i < pre.soft.length; i++) {
+      const c = pre.soft[i];
+      const value = labels[c.topologyKey];
+      if (value === undefined) continue;
       const count = c.topologyKey === HOSTNAME_KEY ? countOn(node, c) : (countsByDomain(state, c).get(value) ?? 0);
-      score += count * weight + (c.maxSkew - 1);
+      score += count * pre.weights[i] + (c.maxSkew - 1);
     }
     return Math.round(score);
   },
