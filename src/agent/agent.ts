@@ -149,13 +149,15 @@ export class Agent {
     const now = metaTime();
     const desired = buildNode(n.shape, now, n.bootID);
     let node: Node;
+    // A Node keeps the status it is created with (as upstream), so only an adopted one can already be Ready.
+    let wasReady = false;
     try {
       node = await api.create(desired);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       node = await api.get(n.shape.name);
+      wasReady = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     }
-    const wasReady = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     n.uid = node.metadata.uid;
     const status = { ...desired.status, conditions: healthyConditions(now, node.status?.conditions) };
     const updated = await api.patch(n.shape.name, { status }, 'strategic', { subresource: 'status' });
