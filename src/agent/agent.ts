@@ -36,6 +36,8 @@ export interface AgentOptions {
   /** Pods whose status is being written at once. */
   statusWorkers?: number;
   leaseRenewMs?: number;
+  /** The node Leases' duration (kubelet's nodeLeaseDurationSeconds, 40); renewals every quarter of it unless leaseRenewMs says otherwise. */
+  leaseDurationSeconds?: number;
   statusReportMs?: number;
 }
 
@@ -85,7 +87,7 @@ export class Agent {
         bootID: randomUUID(),
         hostIP: nodeAddress(index),
         ips: new PodIPPool(cidr),
-        lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid),
+        lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid, opts.leaseDurationSeconds),
       };
       this.nodes.set(n.name, node);
     });
@@ -163,7 +165,7 @@ export class Agent {
 
   /** Lease renewals every 10 s and status reports every 5 min, spread evenly over the nodes. */
   private startHeartbeats(signal: AbortSignal): void {
-    const leaseMs = this.opts.leaseRenewMs ?? RENEW_INTERVAL_MS;
+    const leaseMs = this.opts.leaseRenewMs ?? (this.opts.leaseDurationSeconds ? (this.opts.leaseDurationSeconds * 1000) / 4 : RENEW_INTERVAL_MS);
     const reportMs = this.opts.statusReportMs ?? NODE_STATUS_REPORT_MS;
     const count = this.nodes.size;
     [...this.nodes.values()].forEach((n, i) => {

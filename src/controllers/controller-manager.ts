@@ -7,9 +7,12 @@ import type { ControllerContext } from './context.js';
 import * as deployment from './deployment/index.js';
 import * as garbagecollector from './garbagecollector/index.js';
 import * as namespace from './namespace/index.js';
+import * as nodelifecycle from './nodelifecycle/index.js';
+import type { NodeLifecycleOptions } from './nodelifecycle/index.js';
 import * as podgc from './podgc/index.js';
 import * as replicaset from './replicaset/index.js';
 import * as replicationcontroller from './replicationcontroller/index.js';
+import * as tainteviction from './tainteviction/index.js';
 
 /** Per-controller settings from the command line. */
 export interface ControllerSettings {
@@ -21,6 +24,8 @@ export interface ControllerSettings {
   terminatedPodGCThreshold: number;
   podGCCheckPeriodMs?: number;
   podGCQuarantineMs?: number;
+  /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate ... (unset: upstream's defaults). */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 interface ControllerEntry {
@@ -57,6 +62,16 @@ export const CONTROLLERS: ControllerEntry[] = [
     name: 'deployment-controller',
     alias: deployment.name,
     run: (ctx, s) => deployment.start(ctx, { workers: s.concurrentDeploymentSyncs }),
+  },
+  {
+    name: 'node-lifecycle-controller',
+    alias: nodelifecycle.name,
+    run: (ctx, s) => nodelifecycle.start(ctx, s.nodeLifecycle),
+  },
+  {
+    name: 'taint-eviction-controller',
+    alias: tainteviction.name,
+    run: (ctx) => tainteviction.start(ctx),
   },
   {
     name: 'pod-garbage-collector-controller',
