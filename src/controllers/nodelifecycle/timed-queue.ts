@@ -21,18 +21,18 @@ export class RateLimitedTimedQueue {
     qps: number,
     private readonly now: () => number = () => Date.now(),
   ) {
-    this.limiter = RateLimitedTimedQueue.bucket(qps);
+    this.limiter = this.bucket(qps);
   }
 
   /** A rate of 0 or less stops the queue (upstream: the never-accepting limiter). */
-  private static bucket(qps: number): TokenBucket | null {
-    return qps > 0 ? new TokenBucket(qps, EVICTION_RATE_LIMITER_BURST) : null;
+  private bucket(qps: number): TokenBucket | null {
+    return qps > 0 ? new TokenBucket(qps, EVICTION_RATE_LIMITER_BURST, this.now) : null;
   }
 
   /** Changes the rate, as a zone's state changes (upstream: SwapLimiter). */
   swapLimiter(qps: number): void {
     if (this.limiter?.qps === qps || (this.limiter === null && qps <= 0)) return;
-    this.limiter = RateLimitedTimedQueue.bucket(qps);
+    this.limiter = this.bucket(qps);
   }
 
   get qps(): number {
