@@ -9,6 +9,7 @@
 import { isConflict, isNotFound, objectKey, resources, runWorkers, WorkQueue } from '../../client/index.js';
 import type { Client, EventRecorder, Lease, Logger, Node, NodeCondition, Pod, SharedInformer } from '../../client/index.js';
 import type { ControllerContext } from '../context.js';
+import { addPodNodeNameIndexer, podsOnNode } from '../util/pod-node-index.js';
 import { changeTaints, hasTaint } from '../util/taints.js';
 import { gracePeriodFor, isSilent, observeNode, readyCondition, unknownConditions } from './health.js';
 import type { NodeHealth } from './health.js';
@@ -69,7 +70,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-const POD_NODE_INDEX = 'spec.nodeName';
 
 export class NodeLifecycleController {
   private readonly opts: Required<NodeLifecycleOptions>;
@@ -97,7 +97,7 @@ export class NodeLifecycleController {
     this.nodes = ctx.informers.informerFor(resources.nodes);
     this.pods = ctx.informers.informerFor(resources.pods);
     this.leases = ctx.informers.informerFor(resources.leases);
-    this.pods.store.addIndexers({ [POD_NODE_INDEX]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) });
+    addPodNodeNameIndexer(this.pods);
     this.nodes.addEventHandler({
       onAdd: (n) => this.noScheduleQueue.add(n.metadata.name!),
       onUpdate: (_o, n) => this.noScheduleQueue.add(n.metadata.name!),
@@ -136,7 +136,7 @@ export class NodeLifecycleController {
   }
 
   private podsOn(node: string): Pod[] {
-    return this.pods.store.byIndex(POD_NODE_INDEX, node);
+    return podsOnNode(this.pods, node);
   }
 
   private tainter(zone: string): RateLimitedTimedQueue {

@@ -8,9 +8,9 @@
 import { isNotFound, objectKey, resources, splitKey } from '../../client/index.js';
 import type { Client, DeletedFinalStateUnknown, EventRecorder, Logger, Node, Pod, PodCondition, SharedInformer, Taint } from '../../client/index.js';
 import type { ControllerContext } from '../context.js';
+import { addPodNodeNameIndexer, podsOnNode } from '../util/pod-node-index.js';
 import { decideEviction, noExecuteTaints } from './decide.js';
 
-const POD_NODE_INDEX = 'spec.nodeName';
 const DELETE_RETRIES = 5;
 export const DISRUPTION_REASON = 'DeletionByTaintManager';
 export const DISRUPTION_MESSAGE = 'Taint manager: deleting due to NoExecute taint';
@@ -48,7 +48,7 @@ export class TaintEvictionController {
     this.recorder = ctx.recorder('taint-eviction-controller');
     this.nodes = ctx.informers.informerFor(resources.nodes);
     this.pods = ctx.informers.informerFor(resources.pods);
-    this.pods.store.addIndexers({ [POD_NODE_INDEX]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) });
+    addPodNodeNameIndexer(this.pods);
   }
 
   async run(): Promise<void> {
@@ -85,7 +85,7 @@ export class TaintEvictionController {
     if (sameTaints(before, taints)) return;
     if (taints.length === 0) this.tainted.delete(name);
     else this.tainted.set(name, taints);
-    for (const pod of this.pods.store.byIndex(POD_NODE_INDEX, name)) this.processPod(pod, taints, now);
+    for (const pod of podsOnNode(this.pods, name)) this.processPod(pod, taints, now);
   }
 
   /** A pod arrived on a node or changed its tolerations (upstream: handlePodUpdate). */
