@@ -60,7 +60,7 @@ test('the apiserver gives every pod the default not-ready and unreachable tolera
   await podApi().delete('plain', { gracePeriodSeconds: 0 });
 });
 
-test('a node that stops renewing its lease goes Unknown and tainted; its pods are evicted and recreated elsewhere', async () => {
+test('a node that stops renewing its lease goes Unknown and tainted, its pods are evicted and recreated elsewhere; back, it loses the taints', async () => {
   await withLogs(
     eventually('both nodes Ready', async () => {
       const nodes = (await nodeApi().list()).items;
@@ -177,4 +177,22 @@ test('a node that stops renewing its lease goes Unknown and tainted; its pods ar
   expect(describe.stdout).toMatch(/Taints:\s+node\.kubernetes\.io\/unreachable:NoExecute\n\s+node\.kubernetes\.io\/unreachable:NoSchedule\n/);
   expect(describe.stdout).toMatch(/Ready\s+Unknown\s.*NodeStatusUnknown\s+Kubelet stopped posting node status\./);
   expect(describe.stdout).toMatch(/MemoryPressure\s+Unknown\s.*NodeStatusUnknown/);
+
+  // The node comes back: a new agent adopts it, posts Ready, and the controller takes the taints off; the
+  // agent then finishes the pods that were evicted while it was away.
+  const prefix = victim.replace(/0$/, '');
+  agents.set(victim, c.startAgent(['--nodes', '1', '--node-name-prefix', prefix]));
+  await withLogs(
+    eventually(
+      'the node Ready and untainted',
+      async () => {
+        const n = await nodeApi().get(victim);
+        return readyOf(n)?.status === 'True' && (n.spec?.taints ?? []).length === 0 ? n : undefined;
+      },
+      30_000,
+    ),
+  );
+  await withLogs(
+    eventually('the evicted pods gone', async () => (await podApi().list({ labelSelector: 'app=web' })).items.every((p) => !p.metadata.deletionTimestamp)),
+  );
 }, 180_000);
