@@ -188,8 +188,9 @@ export class NodeLifecycleController {
       this.tainter(zone);
       if (!excludedFromDisruption(node)) zoneReady.set(zone, [...(zoneReady.get(zone) ?? []), current]);
       if (!current) continue;
-      const latest = this.nodes.store.get(name) ?? node;
-      await this.processTaintBaseEviction(latest, current);
+      // As upstream, the taints follow the Ready condition as it was before this pass: a node found silent
+      // now is queued on the next pass, after this pass has set its zone's rate (none when all zones are down).
+      if (observed) await this.processTaintBaseEviction(this.nodes.store.get(name) ?? node, observed);
       const becameNotReady = current.status !== 'True' && observed?.status === 'True';
       if (becameNotReady) this.nodeEvent(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
       if (becameNotReady || (this.retryPods.has(name) && current.status !== 'True')) {
