@@ -122,7 +122,7 @@ export class GenericStore {
   async create(namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
     if (body.metadata?.resourceVersion) throw internalError(new Error('resourceVersion should not be set on objects to be created'));
     // As upstream, the field manager sees the object as the client sent it, before the create rules.
-    const prepared = prepareCreate(this.def, this.admitCreate(this.withCreateManagedFields(body, opts.fieldManager)), namespace);
+    const prepared = prepareCreate(this.def, this.admit(this.withCreateManagedFields(body, opts.fieldManager)), namespace);
     const generated = !prepared.metadata.name;
     for (let attempt = 1; ; attempt++) {
       const obj = structuredClone(prepared);
@@ -147,9 +147,9 @@ export class GenericStore {
     }
   }
 
-  /** The kind's mutating admission, on a copy of the request's object. */
-  private admitCreate(body: KubeObject): KubeObject {
-    const admit = this.def.strategy.admitCreate;
+  /** The kind's mutating admission (creates and main-resource updates), on a copy of the request's object. */
+  private admit(body: KubeObject): KubeObject {
+    const admit = this.def.strategy.admit;
     if (!admit) return body;
     const copy = structuredClone(body);
     admit(copy, this.deps.admission ?? DEFAULT_ADMISSION);
@@ -199,7 +199,7 @@ export class GenericStore {
       key: this.key(namespace, name),
       decide: (current) => {
         if (!current) throw notFound(this.gr(), name);
-        return decideUpdate(this.def, current, body, subresource, record);
+        return decideUpdate(this.def, current, subresource ? body : this.admit(body), subresource, record);
       },
     };
     if (!this.def.strategy.allowCreateOnUpdate || subresource) return this.write(request, opts.dryRun);
@@ -227,7 +227,8 @@ export class GenericStore {
         if (!current) throw notFound(this.gr(), name);
         const obj = structuredClone(current.object);
         obj.metadata.resourceVersion = current.rv.toString();
-        return decideUpdate(this.def, current, apply(obj), subresource, record);
+        const patched = apply(obj);
+        return decideUpdate(this.def, current, subresource ? patched : this.admit(patched), subresource, record);
       },
     };
     return this.write(request, opts.dryRun);

@@ -9,10 +9,10 @@ import type { ServiceAccountTokens } from './serviceaccounts/token-issuer.js';
 /** Per-kind rules, in the spirit of kube-apiserver's RESTCreateStrategy/RESTUpdateStrategy. All optional. */
 export interface Strategy {
   /**
-   * Mutating admission on create, before everything else (kube-apiserver's admission chain): gets the
-   * request's object and the apiserver's admission settings.
+   * Mutating admission on create and on updates of the object itself (not its subresources), before the
+   * other rules (kube-apiserver's admission chain): gets the request's object and the admission settings.
    */
-  admitCreate?(obj: KubeObject, settings: AdmissionSettings): void;
+  admit?(obj: KubeObject, settings: AdmissionSettings): void;
   /** Defaults and system-set fields on create (after the generic metadata is filled). */
   prepareForCreate?(obj: KubeObject): void;
   /** Carry over or reset fields on update; `old` must not be changed. */

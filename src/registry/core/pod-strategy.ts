@@ -17,8 +17,8 @@ function defaultPod(pod: KubeObject): void {
 
 /** Pods: upstream's defaults, phase Pending and the QoS class on create, and the common spec checks. */
 export const podStrategy: Strategy = {
-  // DefaultTolerationSeconds admission (on create only: pods made before it keep what they had).
-  admitCreate: addDefaultTolerations,
+  // DefaultTolerationSeconds admission, on create and update as upstream's plugin.
+  admit: addDefaultTolerations,
   prepareForCreate(pod) {
     defaultPod(pod);
     pod.status = { phase: 'Pending', qosClass: qosClass(obj(pod.spec) ?? {}) };
