@@ -177,6 +177,7 @@ test('a node that stops renewing its lease goes Unknown and tainted, its pods ar
   expect(describe.stdout).toMatch(/Taints:\s+node\.kubernetes\.io\/unreachable:NoExecute\n\s+node\.kubernetes\.io\/unreachable:NoSchedule\n/);
   expect(describe.stdout).toMatch(/Ready\s+Unknown\s.*NodeStatusUnknown\s+Kubelet stopped posting node status\./);
   expect(describe.stdout).toMatch(/MemoryPressure\s+Unknown\s.*NodeStatusUnknown/);
+  expect(describe.stdout).toMatch(new RegExp(`Normal\\s+NodeNotReady\\s.*Node ${victim} status is now: NodeNotReady`));
 
   // The node comes back: a new agent adopts it, posts Ready, and the controller takes the taints off; the
   // agent then finishes the pods that were evicted while it was away.

@@ -149,9 +149,14 @@ export class NodeLifecycleController {
     return q;
   }
 
-  private nodeEvent(node: Node, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    // Upstream refers to nodes by name in the uid field too (RecordNodeEvent / RecordNodeStatusChange).
-    this.recorder.event({ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.name }, type, reason, message);
+  /**
+   * An event about a node. Status changes name the node in the uid field too, as upstream's
+   * RecordNodeStatusChange (and kubelet) do, which is what `kubectl describe node` looks for; the others
+   * carry the node's uid (RecordNodeEvent).
+   */
+  private nodeEvent(node: Node, type: 'Normal' | 'Warning', reason: string, message: string, uidIsName = false): void {
+    const uid = uidIsName ? node.metadata.name : node.metadata.uid;
+    this.recorder.event({ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid }, type, reason, message);
   }
 
   /** One pass over every node (upstream: monitorNodeHealth). */
@@ -192,7 +197,7 @@ export class NodeLifecycleController {
       // now is queued on the next pass, after this pass has set its zone's rate (none when all zones are down).
       if (observed) await this.processTaintBaseEviction(this.nodes.store.get(name) ?? node, observed);
       const becameNotReady = current.status !== 'True' && observed?.status === 'True';
-      if (becameNotReady) this.nodeEvent(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+      if (becameNotReady) this.nodeEvent(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`, true);
       if (becameNotReady || (this.retryPods.has(name) && current.status !== 'True')) {
         const ok = await this.markPodsNotReady(name);
         if (ok) this.retryPods.delete(name);
