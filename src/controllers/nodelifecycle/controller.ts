@@ -371,6 +371,13 @@ export class NodeLifecycleController {
    * takes the NoExecute taints off (upstream: handleDisruption).
    */
   private handleDisruption(zoneReady: Map<string, (NodeCondition | undefined)[]>): void {
+    // Zones left without nodes are forgotten, so they count neither way.
+    const zonesWithNodes = new Set(this.nodes.store.list().map(zoneKey));
+    for (const zone of [...this.zoneStates.keys()]) {
+      if (zoneReady.has(zone) || zonesWithNodes.has(zone)) continue;
+      this.zoneStates.delete(zone);
+      this.tainters.delete(zone);
+    }
     const newStates = new Map<string, ZoneState>();
     let allFullyDisrupted = true;
     for (const [zone, conds] of zoneReady) {
