@@ -1,7 +1,7 @@
 /**
  * The node lifecycle and taint eviction controllers end to end, in separate processes: an apiserver, a
  * controller-manager with short grace periods, the scheduler and two agent processes of one simulated node
- * each. Killing one agent stops its node's lease renewals: the node goes Unknown and gets the unreachable
+ * each. Freezing one agent stops its node's lease renewals: the node goes Unknown and gets the unreachable
  * taints, its pods are marked not ready and evicted once their (short) toleration runs out, and the
  * Deployment's ReplicaSet recreates them on the other node.
  */
@@ -41,6 +41,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  for (const a of agents.values()) a.child.kill('SIGCONT');
   if (process.env.PGKUBE_TEST_DUMP && c) process.stderr.write(`${c.logs()}\n`);
   await client?.close();
   await c?.stop();
@@ -77,6 +78,8 @@ test('a node that stops renewing its lease goes Unknown and tainted, its pods ar
         metadata: { labels: { app: 'web' } },
         spec: {
           containers: [{ name: 'web', image: 'busybox', resources: { requests: { cpu: '1' } } }],
+          // The agent, back, stops the evicted pods within this; 30 s would only make the test wait.
+          terminationGracePeriodSeconds: 1,
           tolerations: [toleration('node.kubernetes.io/not-ready'), toleration('node.kubernetes.io/unreachable')],
         },
       },
@@ -93,11 +96,12 @@ test('a node that stops renewing its lease goes Unknown and tainted, its pods ar
       60_000,
     ),
   );
-  // The node that holds the first pod stops: its agent process dies without a word.
+  // The node that holds the first pod falls silent: its agent process is frozen (SIGSTOP), as a machine cut
+  // off from the network, so it neither renews its lease nor posts anything.
   const victim = running[0].spec!.nodeName!;
   const survivor = [...agents.keys()].find((n) => n !== victim)!;
   const victimPods = running.filter((p) => p.spec?.nodeName === victim).map((p) => p.metadata.name!);
-  await agents.get(victim)!.kill();
+  agents.get(victim)!.child.kill('SIGSTOP');
 
   const unknown = await withLogs(
     eventually(
@@ -179,10 +183,9 @@ test('a node that stops renewing its lease goes Unknown and tainted, its pods ar
   expect(describe.stdout).toMatch(/MemoryPressure\s+Unknown\s.*NodeStatusUnknown/);
   expect(describe.stdout).toMatch(new RegExp(`Normal\\s+NodeNotReady\\s.*Node ${victim} status is now: NodeNotReady`));
 
-  // The node comes back: a new agent adopts it, posts Ready, and the controller takes the taints off; the
-  // agent then finishes the pods that were evicted while it was away.
-  const prefix = victim.replace(/0$/, '');
-  agents.set(victim, c.startAgent(['--nodes', '1', '--node-name-prefix', prefix]));
+  // The node comes back (SIGCONT): its agent renews the lease, sees its Node Unknown and posts Ready again,
+  // the controller takes the taints off, and the agent finishes the pods evicted while it was away.
+  agents.get(victim)!.child.kill('SIGCONT');
   await withLogs(
     eventually(
       'the node Ready and untainted',
