@@ -38,6 +38,8 @@ export interface AgentOptions {
   /** Pods whose status is being written at once. */
   statusWorkers?: number;
   leaseRenewMs?: number;
+  /** The node Leases' duration (kubelet's nodeLeaseDurationSeconds, 40); renewals every quarter of it unless leaseRenewMs says otherwise. */
+  leaseDurationSeconds?: number;
   statusReportMs?: number;
 }
 
@@ -74,6 +76,8 @@ export class Agent {
   private readonly written = new Map<string, string>();
   private pods!: SharedInformer<Pod>;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Nodes whose status is being posted again because the stored one is not what this agent reports. */
+  private readonly reposting = new Set<string>();
   readonly stats = { statusWrites: 0, deletes: 0, leaseRenewals: 0, errors: 0 };
 
   constructor(private readonly opts: AgentOptions) {
@@ -86,7 +90,7 @@ export class Agent {
         bootID: randomUUID(),
         hostIP: nodeAddress(index),
         ips: new PodIPPool(cidr),
-        lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid),
+        lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid, opts.leaseDurationSeconds),
       };
       this.nodes.set(n.name, node);
     });
@@ -112,6 +116,21 @@ export class Agent {
         if (this.nodes.has(pod.spec?.nodeName ?? '')) this.queue.add(objectKey(pod));
       },
     });
+    // As kubelet, which compares the status it would post with the Node it reads back: a Node whose
+    // conditions someone else changed (the node lifecycle controller set them Unknown while this process
+    // was cut off) gets its status posted again at once, not at the next 5-minute report.
+    const nodes = informers.informerFor(resources.nodes);
+    const recheck = (node: Node) => {
+      const n = this.nodes.get(node.metadata.name ?? '');
+      if (!n || signal.aborted || this.reposting.has(n.shape.name)) return;
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+      if (ready?.status === 'True' && ready.reason === 'KubeletReady') return;
+      this.reposting.add(n.shape.name);
+      this.reportNodeStatus(n, node.status?.conditions)
+        .catch((e: unknown) => this.log.warn({ node: n.shape.name, err: e instanceof Error ? e.message : String(e) }, 'node status update failed'))
+        .finally(() => this.reposting.delete(n.shape.name));
+    };
+    nodes.addEventHandler({ onAdd: recheck, onUpdate: (_old, node) => recheck(node) });
     informers.start(signal);
     this.startHeartbeats(signal);
     const workers = runWorkers(this.queue, this.opts.statusWorkers ?? 32, (key) => this.syncPod(key), signal, this.log);
@@ -182,7 +201,7 @@ export class Agent {
 
   /** Lease renewals every 10 s and status reports every 5 min, spread evenly over the nodes. */
   private startHeartbeats(signal: AbortSignal): void {
-    const leaseMs = this.opts.leaseRenewMs ?? RENEW_INTERVAL_MS;
+    const leaseMs = this.opts.leaseRenewMs ?? (this.opts.leaseDurationSeconds ? (this.opts.leaseDurationSeconds * 1000) / 4 : RENEW_INTERVAL_MS);
     const reportMs = this.opts.statusReportMs ?? NODE_STATUS_REPORT_MS;
     const count = this.nodes.size;
     [...this.nodes.values()].forEach((n, i) => {
@@ -208,8 +227,9 @@ export class Agent {
     });
   }
 
-  private async reportNodeStatus(n: AgentNode): Promise<void> {
-    const conditions = healthyConditions(metaTime(), n.conditions);
+  /** Posts the node's conditions; transition times are kept where `stored` (default: what was last posted) had the same status. */
+  private async reportNodeStatus(n: AgentNode, stored?: NodeCondition[]): Promise<void> {
+    const conditions = healthyConditions(metaTime(), stored ?? n.conditions);
     const node = await this.opts.client.resource(resources.nodes).patch(n.shape.name, { status: { conditions } }, 'strategic', { subresource: 'status' });
     n.conditions = node.status?.conditions;
   }

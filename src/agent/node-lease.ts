@@ -1,6 +1,6 @@
 /**
- * The node Lease a kubelet keeps in kube-node-lease (NodeLease): holder the node, 40 s duration, renewed
- * every 10 s (a quarter of the duration) with an update that carries the last resourceVersion; on a
+ * The node Lease a kubelet keeps in kube-node-lease (NodeLease): holder the node, 40 s duration (by
+ * default), renewed every quarter of the duration with an update that carries the last resourceVersion; on a
  * conflict or a missing lease it reads or creates it again. The lease is owned by the Node, so it goes
  * when the node is deleted.
  */
@@ -23,6 +23,7 @@ export class NodeLease {
     private readonly client: Client,
     private readonly nodeName: string,
     private readonly nodeUid: () => string | undefined,
+    private readonly durationSeconds = LEASE_DURATION_SECONDS,
   ) {}
 
   private desired(base?: Lease): Lease {
@@ -37,7 +38,7 @@ export class NodeLease {
         namespace: NODE_LEASE_NAMESPACE,
         ...(uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid }] } : {}),
       },
-      spec: { ...base?.spec, holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime() },
+      spec: { ...base?.spec, holderIdentity: this.nodeName, leaseDurationSeconds: this.durationSeconds, renewTime: microTime() },
     };
   }
 

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { StatusError } from '../machinery/status.js';
+import { DEFAULT_ADMISSION } from '../registry/admission.js';
 import { Catalog } from '../registry/catalog.js';
 import { GenericStore } from '../registry/generic-store.js';
 import { ConvertedStore } from '../registry/converted-store.js';
@@ -61,6 +62,10 @@ export interface ApiServerOptions {
   serviceClusterIPRange?: string;
   /** --service-node-port-range ("30000-32767", "30000+2767"): where Services get their node ports. */
   serviceNodePortRange?: string;
+  /** --default-not-ready-toleration-seconds (300). */
+  defaultNotReadyTolerationSeconds?: number;
+  /** --default-unreachable-toleration-seconds (300). */
+  defaultUnreachableTolerationSeconds?: number;
   /**
    * `--shutdown-delay-duration`: on stop(), /readyz fails this long before the listener closes, so load
    * balancers stop sending new requests first. 0 by default (the command line's default is 3 s).
@@ -158,6 +163,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     feed,
     serviceClusterIPRange: opts.serviceClusterIPRange,
     serviceNodePortRange: opts.serviceNodePortRange === undefined ? undefined : parsePortRange(opts.serviceNodePortRange),
+    admission: {
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds ?? DEFAULT_ADMISSION.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds ?? DEFAULT_ADMISSION.defaultUnreachableTolerationSeconds,
+    },
   };
   const key = (def: { group: string; version: string; plural: string }) => `${def.group}/${def.version}/${def.plural}`;
   for (const def of catalog.resources) if (!CONVERSIONS[key(def)]) stores.set(key(def), new GenericStore(def, deps));

@@ -16,6 +16,7 @@ export interface AgentFlags {
   kubeApiQps?: number;
   kubeApiBurst?: number;
   statusWorkers: number;
+  nodeLeaseDurationSeconds?: number;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -36,7 +37,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const client = new Client(config);
   const runtime = new SimulatedRuntime({ podStartDelayMs: flags.podStartDelay * 1000 });
   const nodes = Array.from({ length: flags.nodes }, (_, i) => ({ name: `${flags.nodeNamePrefix}${i}`, cpu: flags.cpu, memory: flags.memory, pods: flags.pods }));
-  const agent = new Agent({ client, runtime, nodes, log, statusWorkers: flags.statusWorkers });
+  const agent = new Agent({ client, runtime, nodes, log, statusWorkers: flags.statusWorkers, leaseDurationSeconds: flags.nodeLeaseDurationSeconds });
   const stop = new AbortController();
   const stats = setInterval(() => log.info({ ...agent.stats }, 'agent progress'), 30_000);
   stats.unref();

@@ -18,6 +18,8 @@ export interface ApiServerFlags extends ServingFlags {
   workers: number;
   shutdownDelayDuration: number;
   serviceNodePortRange: string;
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
 }
 
 /** `pgkube apiserver`: serves until SIGTERM or SIGINT, then shuts down cleanly. */
@@ -37,6 +39,8 @@ export async function runApiServer(flags: ApiServerFlags): Promise<void> {
     serviceAccounts,
     serviceClusterIPRange: flags.serviceClusterIpRange,
     serviceNodePortRange: flags.serviceNodePortRange,
+    defaultNotReadyTolerationSeconds: flags.defaultNotReadyTolerationSeconds,
+    defaultUnreachableTolerationSeconds: flags.defaultUnreachableTolerationSeconds,
     shutdownDelaySeconds: flags.shutdownDelayDuration,
     worker: workerServerOptions(),
     logger,

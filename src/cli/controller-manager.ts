@@ -21,9 +21,19 @@ export interface ControllerManagerFlags {
   concurrentGcSyncs: number;
   concurrentNamespaceSyncs: number;
   namespaceSyncPeriod: number;
+  concurrentReplicasetSyncs: number;
+  concurrentDeploymentSyncs: number;
+  concurrentRcSyncs: number;
   terminatedPodGcThreshold: number;
   podGcCheckPeriod?: number;
   podGcQuarantine?: number;
+  nodeMonitorPeriod: number;
+  nodeMonitorGracePeriod: number;
+  nodeStartupGracePeriod: number;
+  nodeEvictionRate: number;
+  secondaryNodeEvictionRate: number;
+  largeClusterSizeThreshold: number;
+  unhealthyZoneThreshold: number;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -35,6 +45,13 @@ function list(value: string, previous: string[] | undefined): string[] {
 }
 const DEFAULT_CONTROLLERS = ['*'];
 
+/** A non-negative number (pflag's float32). */
+function rate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+}
+
 /** --leader-elect, --leader-elect=true|false (a Go bool flag). */
 function bool(value: string): boolean {
   if (['true', '1', 't', 'T', 'TRUE', 'True'].includes(value)) return true;
@@ -45,7 +62,7 @@ function bool(value: string): boolean {
 /** `pgkube controller-manager`: kube-controller-manager's flags for what pgkube runs. */
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster-wide controllers (garbage collector, namespace, pod GC) under leader election')
+    .description('run the cluster-wide controllers (replica set, replication controller, deployment, garbage collector, namespace, node lifecycle, taint eviction, pod GC) under leader election')
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)').env('PGKUBE_KUBECONFIG'))
     .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server').argParser(Number).default(20))
     .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server').argParser(integer).default(30))
@@ -64,9 +81,19 @@ export function controllerManagerCommand(): Command {
     .addOption(new Option('--concurrent-gc-syncs <n>', 'garbage collector workers').argParser(integer).default(20))
     .addOption(new Option('--concurrent-namespace-syncs <n>', 'namespace controller workers').argParser(integer).default(10))
     .addOption(new Option('--namespace-sync-period <duration>', 'how often Terminating namespaces are looked at again').argParser(duration).default(300, '5m0s'))
+    .addOption(new Option('--concurrent-replicaset-syncs <n>', 'replica set controller workers').argParser(integer).default(5))
+    .addOption(new Option('--concurrent-deployment-syncs <n>', 'deployment controller workers').argParser(integer).default(5))
+    .addOption(new Option('--concurrent-rc-syncs <n>', 'replication controller workers').argParser(integer).default(5))
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: no limit)').argParser(integer).default(12500))
     .addOption(new Option('--pod-gc-check-period <duration>', 'pgkube: how often the pod GC looks (upstream fixes it at 20s)').argParser(duration))
     .addOption(new Option('--pod-gc-quarantine <duration>', 'pgkube: how long a node stays missing before its pods are deleted (upstream fixes it at 40s)').argParser(duration))
+    .addOption(new Option('--node-monitor-period <duration>', 'how often the node lifecycle controller looks at node health').argParser(duration).default(5, '5s'))
+    .addOption(new Option('--node-monitor-grace-period <duration>', 'how long a node may stop renewing its lease and status before it is marked unhealthy').argParser(duration).default(50, '50s'))
+    .addOption(new Option('--node-startup-grace-period <duration>', 'how long a starting node may be silent before it is marked unhealthy').argParser(duration).default(60, '1m0s'))
+    .addOption(new Option('--node-eviction-rate <rate>', 'nodes per second tainted for eviction when their zone is healthy').argParser(rate).default(0.1))
+    .addOption(new Option('--secondary-node-eviction-rate <rate>', 'nodes per second tainted for eviction when their zone is unhealthy (0 in small clusters)').argParser(rate).default(0.01))
+    .addOption(new Option('--large-cluster-size-threshold <n>', 'zones larger than this use the secondary eviction rate when unhealthy').argParser(integer).default(50))
+    .addOption(new Option('--unhealthy-zone-threshold <fraction>', 'fraction of not-ready nodes (at least 3) that makes a zone unhealthy').argParser(rate).default(0.55))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
     .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
     .action(runControllerManagerCommand);
@@ -100,9 +127,21 @@ export async function runControllerManagerCommand(flags: ControllerManagerFlags)
       concurrentGCSyncs: flags.concurrentGcSyncs,
       concurrentNamespaceSyncs: flags.concurrentNamespaceSyncs,
       namespaceSyncPeriodMs: flags.namespaceSyncPeriod * 1000,
+      concurrentReplicaSetSyncs: flags.concurrentReplicasetSyncs,
+      concurrentDeploymentSyncs: flags.concurrentDeploymentSyncs,
+      concurrentRCSyncs: flags.concurrentRcSyncs,
       terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
       podGCCheckPeriodMs: flags.podGcCheckPeriod !== undefined ? flags.podGcCheckPeriod * 1000 : undefined,
       podGCQuarantineMs: flags.podGcQuarantine !== undefined ? flags.podGcQuarantine * 1000 : undefined,
+      nodeLifecycle: {
+        nodeMonitorPeriodMs: flags.nodeMonitorPeriod * 1000,
+        nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod * 1000,
+        nodeStartupGracePeriodMs: flags.nodeStartupGracePeriod * 1000,
+        nodeEvictionRate: flags.nodeEvictionRate,
+        secondaryNodeEvictionRate: flags.secondaryNodeEvictionRate,
+        largeClusterSizeThreshold: flags.largeClusterSizeThreshold,
+        unhealthyZoneThreshold: flags.unhealthyZoneThreshold,
+      },
     },
     log,
     signal: stop.signal,

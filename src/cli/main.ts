@@ -38,6 +38,8 @@ program
   .addOption(new Option('--service-account-extend-token-expiration <bool>', "extend pod-bound tokens asked for 3607 s to a year (kubelet's)").env('PGKUBE_SERVICE_ACCOUNT_EXTEND_TOKEN_EXPIRATION').argParser(boolean).default(true))
   .addOption(new Option('--service-node-port-range <range>', 'ports Services of type NodePort and LoadBalancer get (e.g. 30000-32767, 30000+2767)').env('PGKUBE_SERVICE_NODE_PORT_RANGE').argParser(portRange).default('30000-32767'))
   .addOption(new Option('--service-cluster-ip-range <cidrs>', 'IP range(s) for Service cluster IPs (one per family, comma-separated)').env('PGKUBE_SERVICE_CLUSTER_IP_RANGE').default('10.96.0.0/12'))
+  .addOption(new Option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds of the not-ready:NoExecute toleration added to every pod that has none').env('PGKUBE_DEFAULT_NOT_READY_TOLERATION_SECONDS').argParser(integer).default(300))
+  .addOption(new Option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable:NoExecute toleration added to every pod that has none').env('PGKUBE_DEFAULT_UNREACHABLE_TOLERATION_SECONDS').argParser(integer).default(300))
   .addOption(new Option('--compaction-window <seconds>', 'history kept for watches and paged lists').env('PGKUBE_COMPACTION_WINDOW').argParser(integer).default(300))
   .addOption(new Option('--compaction-interval <seconds>', 'how often history is compacted').env('PGKUBE_COMPACTION_INTERVAL').argParser(integer).default(60))
   .addOption(new Option('--watch-cache-size <events>', 'recent events kept in memory per resource for watches').env('PGKUBE_WATCH_CACHE_SIZE').argParser(integer).default(10000))
@@ -97,6 +99,7 @@ program
   .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server (default: 50 per node)').argParser(positive))
   .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server (default: 100 per node)').argParser(positive))
   .addOption(new Option('--status-workers <n>', 'pod status writes in flight at once').argParser(positive).default(32))
+  .addOption(new Option('--node-lease-duration-seconds <n>', "duration of each node's Lease; it is renewed every quarter of it (kubelet's nodeLeaseDurationSeconds)").argParser(positive).default(40))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .action(runAgent);

@@ -4,21 +4,29 @@ import os from 'node:os';
 import { Client, EventRecorder, runLeaderElection, SharedInformerFactory } from '../client/index.js';
 import type { Logger, RestConfig } from '../client/index.js';
 import type { ControllerContext } from './context.js';
+import * as deployment from './deployment/index.js';
 import * as garbagecollector from './garbagecollector/index.js';
 import * as namespace from './namespace/index.js';
+import * as nodelifecycle from './nodelifecycle/index.js';
+import type { NodeLifecycleOptions } from './nodelifecycle/index.js';
 import * as podgc from './podgc/index.js';
-import * as deployment from './deployment/index.js';
 import * as replicaset from './replicaset/index.js';
 import * as replicationcontroller from './replicationcontroller/index.js';
+import * as tainteviction from './tainteviction/index.js';
 
 /** Per-controller settings from the command line. */
 export interface ControllerSettings {
   concurrentGCSyncs: number;
   concurrentNamespaceSyncs: number;
   namespaceSyncPeriodMs?: number;
+  concurrentReplicaSetSyncs: number;
+  concurrentDeploymentSyncs: number;
+  concurrentRCSyncs: number;
   terminatedPodGCThreshold: number;
   podGCCheckPeriodMs?: number;
   podGCQuarantineMs?: number;
+  /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate ... (unset: upstream's defaults). */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 interface ControllerEntry {
@@ -29,10 +37,7 @@ interface ControllerEntry {
   run(ctx: ControllerContext, s: ControllerSettings): Promise<void>;
 }
 
-/**
- * Every controller this process can run, in one table (upstream: NewControllerDescriptors). The replica
- * set, replication controller and deployment controllers are at the end.
- */
+/** Every controller this process can run, in one table (upstream: NewControllerDescriptors). */
 export const CONTROLLERS: ControllerEntry[] = [
   {
     name: 'garbage-collector-controller',
@@ -45,15 +50,36 @@ export const CONTROLLERS: ControllerEntry[] = [
     run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs, syncPeriodMs: s.namespaceSyncPeriodMs }),
   },
   {
+    name: 'replicaset-controller',
+    alias: replicaset.name,
+    run: (ctx, s) => replicaset.start(ctx, { workers: s.concurrentReplicaSetSyncs }),
+  },
+  {
+    name: 'replicationcontroller-controller',
+    alias: replicationcontroller.name,
+    run: (ctx, s) => replicationcontroller.start(ctx, { workers: s.concurrentRCSyncs }),
+  },
+  {
+    name: 'deployment-controller',
+    alias: deployment.name,
+    run: (ctx, s) => deployment.start(ctx, { workers: s.concurrentDeploymentSyncs }),
+  },
+  {
+    name: 'node-lifecycle-controller',
+    alias: nodelifecycle.name,
+    run: (ctx, s) => nodelifecycle.start(ctx, s.nodeLifecycle),
+  },
+  {
+    name: 'taint-eviction-controller',
+    alias: tainteviction.name,
+    run: (ctx) => tainteviction.start(ctx),
+  },
+  {
     name: 'pod-garbage-collector-controller',
     alias: podgc.name,
     run: (ctx, s) =>
       podgc.start(ctx, { terminatedPodThreshold: s.terminatedPodGCThreshold, checkPeriodMs: s.podGCCheckPeriodMs, quarantineMs: s.podGCQuarantineMs }),
   },
-  // The workload controllers, with upstream's default of 5 workers each.
-  { name: 'deployment-controller', alias: deployment.name, run: (ctx) => deployment.start(ctx) },
-  { name: 'replicaset-controller', alias: replicaset.name, run: (ctx) => replicaset.start(ctx) },
-  { name: 'replicationcontroller-controller', alias: replicationcontroller.name, run: (ctx) => replicationcontroller.start(ctx) },
 ];
 
 /**
@@ -89,6 +115,9 @@ export const DEFAULT_SETTINGS: ControllerSettings = {
   concurrentGCSyncs: 20,
   concurrentNamespaceSyncs: 10,
   namespaceSyncPeriodMs: 5 * 60_000,
+  concurrentReplicaSetSyncs: 5,
+  concurrentDeploymentSyncs: 5,
+  concurrentRCSyncs: 5,
   terminatedPodGCThreshold: 12_500,
 };
 

@@ -27,6 +27,8 @@ import { compileSelectors } from './selectors.js';
 import { fieldSelectorsFor } from './field-selectors.js';
 import { recordUpdate } from '../machinery/apply/index.js';
 import { fieldManagerScope } from './field-manager.js';
+import { DEFAULT_ADMISSION } from './admission.js';
+import type { AdmissionSettings } from './admission.js';
 import type { KindFieldSelectors } from './field-selectors.js';
 
 export interface ListParams {
@@ -78,6 +80,8 @@ export interface StorageDeps {
   serviceClusterIPRange?: string;
   /** --service-node-port-range (default 30000-32767): where Services get their node ports. */
   serviceNodePortRange?: PortRange;
+  /** Settings of the built-in admission steps (default: upstream's). */
+  admission?: AdmissionSettings;
 }
 
 const NAMESPACES = 'namespaces';
@@ -118,7 +122,7 @@ export class GenericStore {
   async create(namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {
     if (body.metadata?.resourceVersion) throw internalError(new Error('resourceVersion should not be set on objects to be created'));
     // As upstream, the field manager sees the object as the client sent it, before the create rules.
-    const prepared = prepareCreate(this.def, this.withCreateManagedFields(body, opts.fieldManager), namespace);
+    const prepared = prepareCreate(this.def, this.admit(this.withCreateManagedFields(body, opts.fieldManager)), namespace);
     const generated = !prepared.metadata.name;
     for (let attempt = 1; ; attempt++) {
       const obj = structuredClone(prepared);
@@ -141,6 +145,15 @@ export class GenericStore {
         if (!(generated && collided && attempt < GENERATE_NAME_ATTEMPTS)) throw err;
       }
     }
+  }
+
+  /** The kind's mutating admission (creates and main-resource updates), on a copy of the request's object. */
+  private admit(body: KubeObject): KubeObject {
+    const admit = this.def.strategy.admit;
+    if (!admit) return body;
+    const copy = structuredClone(body);
+    admit(copy, this.deps.admission ?? DEFAULT_ADMISSION);
+    return copy;
   }
 
   private withCreateManagedFields(body: KubeObject, manager: string | undefined): KubeObject {
@@ -186,7 +199,7 @@ export class GenericStore {
       key: this.key(namespace, name),
       decide: (current) => {
         if (!current) throw notFound(this.gr(), name);
-        return decideUpdate(this.def, current, body, subresource, record);
+        return decideUpdate(this.def, current, subresource ? body : this.admit(body), subresource, record);
       },
     };
     if (!this.def.strategy.allowCreateOnUpdate || subresource) return this.write(request, opts.dryRun);
@@ -214,7 +227,8 @@ export class GenericStore {
         if (!current) throw notFound(this.gr(), name);
         const obj = structuredClone(current.object);
         obj.metadata.resourceVersion = current.rv.toString();
-        return decideUpdate(this.def, current, apply(obj), subresource, record);
+        const patched = apply(obj);
+        return decideUpdate(this.def, current, subresource ? patched : this.admit(patched), subresource, record);
       },
     };
     return this.write(request, opts.dryRun);

@@ -3,10 +3,16 @@ import type { NameValidator } from '../machinery/object-meta.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { GenericStore } from './generic-store.js';
 import type { Allocator } from './allocation.js';
+import type { AdmissionSettings } from './admission.js';
 import type { ServiceAccountTokens } from './serviceaccounts/token-issuer.js';
 
 /** Per-kind rules, in the spirit of kube-apiserver's RESTCreateStrategy/RESTUpdateStrategy. All optional. */
 export interface Strategy {
+  /**
+   * Mutating admission on create and on updates of the object itself (not its subresources), before the
+   * other rules (kube-apiserver's admission chain): gets the request's object and the admission settings.
+   */
+  admit?(obj: KubeObject, settings: AdmissionSettings): void;
   /** Defaults and system-set fields on create (after the generic metadata is filled). */
   prepareForCreate?(obj: KubeObject): void;
   /** Carry over or reset fields on update; `old` must not be changed. */

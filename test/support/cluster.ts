@@ -28,6 +28,8 @@ export interface ClusterOptions {
   scheduler?: boolean;
   /** Nodes of one `pgkube agent --runtime simulated` process. */
   simulatedNodes?: number;
+  /** Extra flags for that agent process (and those of startAgent). */
+  agentArgs?: string[];
 }
 
 export interface RoleProcess {
@@ -56,6 +58,8 @@ export interface Cluster {
   processes: RoleProcess[];
   /** Starts another controller-manager on this cluster (for leader election tests). */
   startControllerManager(args?: string[]): RoleProcess;
+  /** Starts another `pgkube agent --runtime simulated` (e.g. `['--nodes', '1', '--node-name-prefix', 'b-']`), so one node can be stopped alone. */
+  startAgent(args?: string[]): RoleProcess;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -150,9 +154,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     processes.push(p);
     return p;
   };
+  const startAgent = (args: string[] = []) => {
+    const p = spawnRole('agent', ['agent', ...common, '--runtime', 'simulated', ...(opts.agentArgs ?? []), ...args]);
+    processes.push(p);
+    return p;
+  };
   if (opts.controllerManager) startControllerManager();
   if (opts.scheduler) processes.push(spawnRole('scheduler', ['scheduler', ...common]));
-  if (opts.simulatedNodes) processes.push(spawnRole('agent', ['agent', ...common, '--runtime', 'simulated', '--nodes', String(opts.simulatedNodes)]));
+  if (opts.simulatedNodes) startAgent(['--nodes', String(opts.simulatedNodes)]);
 
   const logs = () => processes.map((p, i) => `----- ${p.role} #${i} (pid ${p.child.pid}) -----\n${p.output()}`).join('\n');
   return {
@@ -162,6 +171,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     apiserver,
     processes,
     startControllerManager,
+    startAgent,
     logs,
     async stop() {
       // A process that ended before stop() (other than by a test's kill) is worth its logs.

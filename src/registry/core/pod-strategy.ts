@@ -3,6 +3,7 @@ import type { KubeObject } from '../../machinery/object.js';
 import { child, defaultPodSpec, obj, qosClass, validatePodSpec } from './pod-spec.js';
 import { defaultRequestsFromLimits } from './resource-requirements.js';
 import { validatePodSpecUpdate } from './pod-update.js';
+import { addDefaultTolerations } from './default-toleration-seconds.js';
 
 function defaultPod(pod: KubeObject): void {
   const spec = child(pod, 'spec');
@@ -16,6 +17,8 @@ function defaultPod(pod: KubeObject): void {
 
 /** Pods: upstream's defaults, phase Pending and the QoS class on create, and the common spec checks. */
 export const podStrategy: Strategy = {
+  // DefaultTolerationSeconds admission, on create and update as upstream's plugin.
+  admit: addDefaultTolerations,
   prepareForCreate(pod) {
     defaultPod(pod);
     pod.status = { phase: 'Pending', qosClass: qosClass(obj(pod.spec) ?? {}) };
