@@ -193,7 +193,15 @@ export async function runUp(flags: UpFlags): Promise<void> {
   let started = false;
   let stopping = false;
   const shutdown = async (): Promise<void> => {
-    await controllers?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the controller-manager'));
+    // The controllers stop within moments; a request stuck in flight must not keep the API server and
+    // PostgreSQL running, so the wait is bounded (the process exits right after anyway).
+    await Promise.race([
+      controllers?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the controller-manager')),
+      new Promise<void>((resolve) => setTimeout(() => {
+        logger.warn({}, 'the controller-manager did not stop within 5 s; stopping the API server anyway');
+        resolve();
+      }, 5000).unref()),
+    ]);
     await server?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the API server'));
     await postgres?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping PostgreSQL'));
     releaseLock();
