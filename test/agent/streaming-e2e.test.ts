@@ -14,6 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, KubeletServer } from '../../src/agent/index.js';
+import type { StreamSessionInfo } from '../../src/agent/index.js';
 import { Client } from '../../src/client/index.js';
 import { createCa, issueCertificate } from '../../src/cli/pki.js';
 import { DockerPodRuntime } from '../support/docker-pod-runtime.js';
@@ -44,6 +45,25 @@ let kubelet: KubeletServer;
 const stop = new AbortController();
 let agentDone: Promise<void>;
 let tmp: string;
+/** The stream sessions the agent saw, to check which protocol each kubectl used. */
+const sessions: StreamSessionInfo[] = [];
+
+/**
+ * kubectl 1.30 and later exec over WebSocket v5 (1.29 offers v5 over SPDY first); 1.31 and later tunnel
+ * port-forward's SPDY in a WebSocket.
+ */
+function expectedProtocols(minor: string): { exec: string; portForward: string } {
+  const n = Number(minor.split('.')[1]);
+  return {
+    exec: n >= 30 ? 'websocket v5.channel.k8s.io' : n === 29 ? 'spdy v5.channel.k8s.io' : 'spdy v4.channel.k8s.io',
+    portForward: n >= 31 ? 'websocket SPDY/3.1+portforward.k8s.io' : 'spdy portforward.k8s.io',
+  };
+}
+
+function lastSession(kind: StreamSessionInfo['kind']): string {
+  const s = sessions.filter((x) => x.kind === kind).at(-1);
+  return s ? `${s.transport} ${s.protocol}` : 'none';
+}
 
 const suite = problem ? describe.skip : describe;
 const title = problem ? `streaming through the kubelet API (skipped: docker info failed: ${problem})` : 'streaming through the kubelet API';
@@ -106,6 +126,7 @@ suite(title, () => {
       tokens: [TOKEN],
       host: '127.0.0.1',
       port: 0,
+      onSession: (info) => sessions.push(info),
     });
     const port = await kubelet.start();
     agent = new Agent({
@@ -177,6 +198,7 @@ suite(title, () => {
     test('exec with stdin, and a non-zero exit code comes back as kubectl\'s', async () => {
       const echoed = await run(['exec', '-i', POD, '--', 'sh', '-c', 'cat; echo " (done)"; echo to-stderr >&2'], `fed through stdin ${minor}`);
       expect(echoed).toMatchObject({ code: 0, stdout: `fed through stdin ${minor} (done)\n`, stderr: 'to-stderr\n' });
+      expect(lastSession('exec')).toBe(expectedProtocols(minor).exec);
       const failed = await run(['exec', POD, '--', 'sh', '-c', 'exit 3']);
       expect(failed.code).toBe(3);
     });
@@ -201,6 +223,7 @@ suite(title, () => {
         expect(await httpGet(`http://127.0.0.1:${m[1]}/`)).toBe('hello-from-pod\n');
         // A second connection over the same port-forward session.
         expect(await httpGet(`http://127.0.0.1:${m[1]}/index.html`)).toBe('hello-from-pod\n');
+        expect(lastSession('portForward')).toBe(expectedProtocols(minor).portForward);
       } finally {
         child.kill();
       }

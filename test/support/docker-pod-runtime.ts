@@ -86,7 +86,7 @@ export class DockerPodRuntime implements PodRuntime {
       await container.start();
       const info = await container.inspect();
       running.containers.set(c.name, container.id);
-      running.ip ??= info.NetworkSettings.IPAddress;
+      running.ip ??= Object.values(info.NetworkSettings.Networks)[0]?.IPAddress;
       const st = running.status.containers.find((x) => x.name === c.name)!;
       Object.assign(st, { containerID: `docker://${container.id}`, imageID: info.Image, state: { running: { startedAt: info.State.StartedAt.replace(/\.\d+Z$/, 'Z') } }, ready: true, started: true });
     }

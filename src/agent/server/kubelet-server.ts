@@ -33,6 +33,11 @@ import { CHANNEL_PROTOCOLS } from './ws-channels.js';
 /** SPDY exec/attach protocols the server speaks: v5 over SPDY behaves as v4 (stdin's end is the stream's FIN). */
 const SPDY_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const SPDY_IN_WEBSOCKET = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
+/**
+ * `ws` accepts only RFC 7230 tokens as subprotocols, and "SPDY/3.1+portforward.k8s.io" has a slash: the
+ * request header carries this stand-in through `ws`, and the response header gets the real name back.
+ */
+const SPDY_IN_WEBSOCKET_TOKEN = 'spdy-3.1-portforward.k8s.io';
 
 export interface PodLookup {
   /** A pod bound to one of the agent's nodes, by namespace and name. */
@@ -54,6 +59,18 @@ export interface KubeletServerOptions {
   /** 0: any free port. */
   port: number;
   log?: Logger;
+  /** Told of each stream session as it starts: which route, and the transport and protocol agreed. */
+  onSession?(session: StreamSessionInfo): void;
+}
+
+export interface StreamSessionInfo {
+  kind: 'exec' | 'attach' | 'portForward';
+  namespace: string;
+  pod: string;
+  /** "spdy" or "websocket". */
+  transport: string;
+  /** The negotiated stream protocol (v5.channel.k8s.io, portforward.k8s.io, SPDY/3.1+portforward.k8s.io, ...). */
+  protocol: string;
 }
 
 type Route =
@@ -96,6 +113,10 @@ export class KubeletServer {
 
   constructor(private readonly opts: KubeletServerOptions) {
     this.log = opts.log ?? silentLogger;
+    this.wss.on('headers', (headers: string[]) => {
+      const i = headers.findIndex((h) => h.toLowerCase() === `sec-websocket-protocol: ${SPDY_IN_WEBSOCKET_TOKEN}`);
+      if (i >= 0) headers[i] = `Sec-WebSocket-Protocol: ${SPDY_IN_WEBSOCKET}`;
+    });
   }
 
   async start(): Promise<number> {
@@ -187,7 +208,7 @@ export class KubeletServer {
   }
 
   private pickWebSocketProtocol(protocols: Set<string>): string | false {
-    return negotiate([...protocols], [...CHANNEL_PROTOCOLS, SPDY_IN_WEBSOCKET]) ?? false;
+    return negotiate([...protocols], [...CHANNEL_PROTOCOLS, SPDY_IN_WEBSOCKET_TOKEN]) ?? false;
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -210,10 +231,12 @@ export class KubeletServer {
           }
           if (head.length) socket.unshift(head);
           acceptSpdy(socket, PORT_FORWARD_PROTOCOL);
+          this.started(r.kind, r.namespace, r.pod, 'spdy', PORT_FORWARD_PROTOCOL);
           new SpdySession(socket, { onStream });
           return;
         }
         const ws = await this.acceptWebSocket(req, socket, head, [SPDY_IN_WEBSOCKET]);
+        this.started(r.kind, r.namespace, r.pod, 'websocket', SPDY_IN_WEBSOCKET);
         new SpdySession(createWebSocketStream(ws), { onStream });
         return;
       }
@@ -231,11 +254,13 @@ export class KubeletServer {
         if (!protocol) throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${SPDY_EXEC_PROTOCOLS.join(' ')}]`);
         if (head.length) socket.unshift(head);
         acceptSpdy(socket, protocol);
+        this.started(r.kind, r.namespace, r.pod, 'spdy', protocol);
         const client = await spdyStreams(socket, opts);
         await serveRemoteCommand(client, command, start);
         return;
       }
       const ws = await this.acceptWebSocket(req, socket, head, CHANNEL_PROTOCOLS);
+      this.started(r.kind, r.namespace, r.pod, 'websocket', ws.protocol);
       await serveRemoteCommand(websocketStreams(ws, ws.protocol, opts), command, start);
     } catch (err) {
       const code = codeOf(err);
@@ -244,10 +269,18 @@ export class KubeletServer {
     }
   }
 
+  private started(kind: StreamSessionInfo['kind'], namespace: string, pod: string, transport: string, protocol: string): void {
+    this.log.debug({ kind, namespace, pod, transport, protocol }, 'kubelet API stream session');
+    this.opts.onSession?.({ kind, namespace, pod, transport, protocol });
+  }
+
   private acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocols: string[]): Promise<WebSocket> {
     const offered = headerValues(req, 'sec-websocket-protocol');
     if (!negotiate(offered, protocols)) {
       throw new HttpError(400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${protocols.join(' ')}]`);
+    }
+    if (offered.includes(SPDY_IN_WEBSOCKET)) {
+      req.headers['sec-websocket-protocol'] = offered.map((p) => (p === SPDY_IN_WEBSOCKET ? SPDY_IN_WEBSOCKET_TOKEN : p)).join(', ');
     }
     return new Promise((resolve) => this.wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
   }
