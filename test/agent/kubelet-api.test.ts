@@ -6,7 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { Agent, KubeletServer, SimulatedRuntime } from '../../src/agent/index.js';
 import type { ContainerStreams, StreamOptions, TerminalSize } from '../../src/agent/index.js';
@@ -40,6 +43,15 @@ class ScriptedRuntime extends SimulatedRuntime {
     });
     if (!opts.stdin) stdin.end();
     return { stdin, stdout, stderr, resize: (s) => this.resizes.push(s), exitCode, close: () => {} };
+  }
+
+  /** The pod's "network" is this machine's loopback: port-forward reaches the test's own TCP server. */
+  override portForward(_uid: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const conn = net.connect(port, '127.0.0.1');
+      conn.once('connect', () => resolve(conn));
+      conn.once('error', reject);
+    });
   }
 }
 
@@ -176,6 +188,52 @@ test('the API server proxies logs and nodes/proxy, and says when it cannot dial 
   const dead = await request(f.base, 'GET', `/api/v1/namespaces/${NS}/pods/orphan/log`);
   expect(dead.status).toBe(503);
   expect(dead.json?.message).toMatch(/^error dialing backend: dial tcp 127\.0\.0\.1:1: connect ECONNREFUSED/);
+});
+
+describe('@kubernetes/client-node', () => {
+  let kc: k8s.KubeConfig;
+  beforeAll(() => {
+    kc = new k8s.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: f.base, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+  });
+
+  test('Exec: stdin to stdout, the exit code in the status callback', async () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+      const stdin = new PassThrough();
+      new k8s.Exec(kc).exec(NS, 'p1', 'c', ['upper', '4'], stdout, stderr, stdin, false, resolve).catch(reject);
+      stdin.end('from client-node');
+    });
+    expect(out).toBe('FROM CLIENT-NODE');
+    expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '4' }] } });
+  });
+
+  test('PortForward over the v4 channel protocol reaches the port', async () => {
+    const echo = net.createServer((c) => c.on('data', (d: Buffer) => c.end(`echo:${d.toString()}`)));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const port = (echo.address() as net.AddressInfo).port;
+    try {
+      const output = new PassThrough();
+      let got = '';
+      const answered = new Promise<void>((resolve) => output.on('data', (c: Buffer) => ((got += c.toString()), got.includes('echo:') ? resolve() : undefined)));
+      const input = new PassThrough();
+      const ws = await new k8s.PortForward(kc).portForward(NS, 'p1', [port], output, null, input);
+      input.write('ping');
+      await answered;
+      expect(got).toBe('echo:ping');
+      (ws as { close(): void }).close();
+    } finally {
+      echo.close();
+    }
+  });
 });
 
 describe.each(binaries.filter((b) => ['1.27', '1.33'].includes(b.minor)).map((b) => [b.minor, b.path] as const))('kubectl %s', (_minor, kubectl) => {

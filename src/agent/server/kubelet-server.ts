@@ -23,12 +23,12 @@ import { silentLogger } from '../../client/index.js';
 import type { Logger, Pod } from '../../client/index.js';
 import type { PodRuntime } from '../runtime.js';
 import { serveLogs } from './logs.js';
-import { PORT_FORWARD_PROTOCOL, portForwardStreams } from './port-forward.js';
+import { PORT_FORWARD_PROTOCOL, portForwardStreams, portsFromQuery, websocketPortForward } from './port-forward.js';
 import { failureStatus, serveRemoteCommand, streamOptionsFromQuery } from './remote-command.js';
 import { SpdySession } from './spdy/session.js';
 import { spdyStreams, websocketStreams } from './streams.js';
 import { acceptSpdy, headerValues, negotiate, transportOf, writeRawResponse } from './upgrade.js';
-import { CHANNEL_PROTOCOLS } from './ws-channels.js';
+import { CHANNEL_PROTOCOL_V4, CHANNEL_PROTOCOLS, ChannelSocket } from './ws-channels.js';
 
 /** SPDY exec/attach protocols the server speaks: v5 over SPDY behaves as v4 (stdin's end is the stream's FIN). */
 const SPDY_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -106,7 +106,9 @@ class HttpError extends Error {
 
 export class KubeletServer {
   private server?: https.Server;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => this.pickWebSocketProtocol(protocols) });
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols, req) => this.pickWebSocketProtocol(protocols, req) });
+  /** The subprotocols the route of each WebSocket request being accepted speaks, in preference order. */
+  private readonly routeProtocols = new WeakMap<IncomingMessage, string[]>();
   private readonly log: Logger;
   private readonly sockets = new Set<Duplex>();
   port = 0;
@@ -207,8 +209,8 @@ export class KubeletServer {
     res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(failureStatus((err as Error).message, code)));
   }
 
-  private pickWebSocketProtocol(protocols: Set<string>): string | false {
-    return negotiate([...protocols], [...CHANNEL_PROTOCOLS, SPDY_IN_WEBSOCKET_TOKEN]) ?? false;
+  private pickWebSocketProtocol(protocols: Set<string>, req: IncomingMessage): string | false {
+    return negotiate([...protocols], (this.routeProtocols.get(req) ?? []).map((p) => (p === SPDY_IN_WEBSOCKET ? SPDY_IN_WEBSOCKET_TOKEN : p))) ?? false;
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -224,7 +226,8 @@ export class KubeletServer {
       const uid = pod.metadata.uid!;
       if (r.kind === 'portForward') {
         const dial = this.requireRuntime('portForward');
-        const onStream = portForwardStreams({ podName: `${r.namespace}/${r.pod}`, podUID: uid, dial: (port) => dial(uid, port) });
+        const target = { podName: `${r.namespace}/${r.pod}`, podUID: uid, dial: (port: number) => dial(uid, port) };
+        const onStream = portForwardStreams(target);
         if (transport === 'spdy') {
           if (!headerValues(req, 'x-stream-protocol-version').includes(PORT_FORWARD_PROTOCOL)) {
             throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${headerValues(req, 'x-stream-protocol-version').join(' ')}], server supports [${PORT_FORWARD_PROTOCOL}]`);
@@ -235,9 +238,18 @@ export class KubeletServer {
           new SpdySession(socket, { onStream });
           return;
         }
-        const ws = await this.acceptWebSocket(req, socket, head, [SPDY_IN_WEBSOCKET]);
-        this.started(r.kind, r.namespace, r.pod, 'websocket', SPDY_IN_WEBSOCKET);
-        new SpdySession(createWebSocketStream(ws), { onStream });
+        const ports = portsFromQuery(url.searchParams);
+        if (negotiate(headerValues(req, 'sec-websocket-protocol'), [SPDY_IN_WEBSOCKET, CHANNEL_PROTOCOL_V4]) === CHANNEL_PROTOCOL_V4 && ports.length === 0) {
+          throw new HttpError(400, 'query parameter "port" is required');
+        }
+        const ws = await this.acceptWebSocket(req, socket, head, [SPDY_IN_WEBSOCKET, CHANNEL_PROTOCOL_V4]);
+        if (ws.protocol === SPDY_IN_WEBSOCKET_TOKEN) {
+          this.started(r.kind, r.namespace, r.pod, 'websocket', SPDY_IN_WEBSOCKET);
+          new SpdySession(createWebSocketStream(ws), { onStream });
+          return;
+        }
+        this.started(r.kind, r.namespace, r.pod, 'websocket', ws.protocol);
+        await websocketPortForward(new ChannelSocket(ws, ws.protocol), ports, target);
         return;
       }
       const opts = streamOptionsFromQuery(url.searchParams);
@@ -279,6 +291,7 @@ export class KubeletServer {
     if (!negotiate(offered, protocols)) {
       throw new HttpError(400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${protocols.join(' ')}]`);
     }
+    this.routeProtocols.set(req, protocols);
     if (offered.includes(SPDY_IN_WEBSOCKET)) {
       req.headers['sec-websocket-protocol'] = offered.map((p) => (p === SPDY_IN_WEBSOCKET ? SPDY_IN_WEBSOCKET_TOKEN : p)).join(', ');
     }
