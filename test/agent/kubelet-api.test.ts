@@ -5,6 +5,9 @@
  * exec can be checked on any machine. test/agent/streaming-e2e.test.ts does the same against Docker.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -15,6 +18,7 @@ import { Agent, KubeletServer, SimulatedRuntime } from '../../src/agent/index.js
 import type { ContainerStreams, StreamOptions, TerminalSize } from '../../src/agent/index.js';
 import { Client } from '../../src/client/index.js';
 import { createCa, issueCertificate } from '../../src/cli/pki.js';
+import { startInProcess } from '../support/apiserver.js';
 import { apiFixture, createNamespace } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { request } from '../support/http.js';
@@ -233,6 +237,36 @@ describe('@kubernetes/client-node', () => {
     } finally {
       echo.close();
     }
+  });
+});
+
+describe('through an HTTPS API server with client certificates', () => {
+  let tls: Awaited<ReturnType<typeof startInProcess>>;
+  let dir: string;
+  let kubeconfig: string;
+  beforeAll(async () => {
+    const ca = await createCa('kapi-tls-ca');
+    const serving = await issueCertificate(ca, { commonName: 'apiserver', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const admin = await issueCertificate(ca, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' });
+    // The same database as the plain server: the agent's node and pods are there already.
+    tls = await startInProcess(f.db.url, { tls: { cert: serving.cert, key: serving.key, clientCA: ca.cert }, kubeletClient: { cert: clientCert.cert, key: clientCert.key } });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kapi-tls-'));
+    const write = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+    kubeconfig = write('kubeconfig', [
+      'apiVersion: v1', 'kind: Config',
+      `clusters: [{name: c, cluster: {server: "${tls.url}", certificate-authority: "${write('ca.crt', ca.cert)}"}}]`,
+      `users: [{name: u, user: {client-certificate: "${write('admin.crt', admin.cert)}", client-key: "${write('admin.key', admin.key)}"}}]`,
+      'contexts: [{name: x, context: {cluster: c, user: u}}]', 'current-context: x', '',
+    ].join('\n'));
+  });
+  afterAll(async () => {
+    await tls?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(binaries.filter((b) => ['1.27', '1.33'].includes(b.minor)).map((b) => [b.minor, b.path] as const))('kubectl %s exec (the API server presents its kubelet client certificate)', async (_minor, kubectl) => {
+    const r = await runKubectl(kubectl, ['-n', NS, 'exec', '-i', 'p1', '--', 'upper'], { kubeconfig, input: 'over tls' });
+    expect(r).toMatchObject({ code: 0, stdout: 'OVER TLS' });
   });
 });
 
