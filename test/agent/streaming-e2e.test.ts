@@ -204,6 +204,9 @@ suite(title, () => {
       expect(await run(['logs', '--limit-bytes=3', POD])).toMatchObject({ code: 0, stdout: 'sta' });
       const recent = await run(['logs', '--since=1h', POD]);
       expect(recent.stdout.startsWith('started\n')).toBe(true);
+      const previous = await run(['logs', '--previous', POD]);
+      expect(previous.code).toBe(1);
+      expect(previous.stderr).toContain('previous terminated container "main" not found');
     });
 
     test('exec with stdin, and a non-zero exit code comes back as kubectl\'s', async () => {
