@@ -41,6 +41,11 @@ export interface AgentOptions {
   /** The node Leases' duration (kubelet's nodeLeaseDurationSeconds, 40); renewals every quarter of it unless leaseRenewMs says otherwise. */
   leaseDurationSeconds?: number;
   statusReportMs?: number;
+  /**
+   * Where this agent serves its kubelet API (src/agent/server): reported as every node's InternalIP and
+   * status.daemonEndpoints.kubeletEndpoint.Port, so the API server can proxy logs, exec and port-forward.
+   */
+  kubeletEndpoint?: { address: string; port: number };
 }
 
 interface AgentNode {
@@ -88,7 +93,7 @@ export class Agent {
       const node: AgentNode = {
         shape,
         bootID: randomUUID(),
-        hostIP: nodeAddress(index),
+        hostIP: opts.kubeletEndpoint?.address ?? nodeAddress(index),
         ips: new PodIPPool(cidr),
         lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid, opts.leaseDurationSeconds),
       };
@@ -98,6 +103,17 @@ export class Agent {
       const key = this.uids.get(uid);
       if (key) this.queue.add(key);
     });
+  }
+
+  /** A pod bound to one of this agent's nodes (the kubelet API's lookup). */
+  podByName(namespace: string, name: string): Pod | undefined {
+    const pod = this.pods?.store.get(`${namespace}/${name}`);
+    return pod && this.nodes.has(pod.spec?.nodeName ?? '') ? pod : undefined;
+  }
+
+  /** Every pod bound to this agent's nodes. */
+  boundPods(): Pod[] {
+    return (this.pods?.store.list() ?? []).filter((p) => this.nodes.has(p.spec?.nodeName ?? ''));
   }
 
   /** Registers the nodes, then runs until `signal` aborts. */
@@ -167,6 +183,11 @@ export class Agent {
     const api = this.opts.client.resource(resources.nodes);
     const now = metaTime();
     const desired = buildNode(n.shape, now, n.bootID);
+    const endpoint = this.opts.kubeletEndpoint;
+    if (endpoint && desired.status) {
+      desired.status.addresses = (desired.status.addresses ?? []).map((a) => (a.type === 'InternalIP' ? { ...a, address: endpoint.address } : a));
+      desired.status.daemonEndpoints = { kubeletEndpoint: { Port: endpoint.port } };
+    }
     let node: Node;
     // A Node keeps the status it is created with (as upstream), so only an adopted one can already be Ready.
     let wasReady = false;

@@ -47,6 +47,9 @@ program
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .addOption(new Option('--workers <n>', 'processes serving the port, each a whole API server on the database').env('PGKUBE_WORKERS').argParser(positive).default(1))
   .addOption(new Option('--shutdown-delay-duration <duration>', 'on SIGTERM, how long /readyz fails before the server stops accepting (e.g. 3s, 500ms)').env('PGKUBE_SHUTDOWN_DELAY_DURATION').argParser(duration).default(3, '3s'))
+  .addOption(new Option('--kubelet-client-certificate <file>', 'client certificate (PEM) presented to node agents\' kubelet API').env('PGKUBE_KUBELET_CLIENT_CERTIFICATE'))
+  .addOption(new Option('--kubelet-client-key <file>', 'private key (PEM) of --kubelet-client-certificate').env('PGKUBE_KUBELET_CLIENT_KEY'))
+  .addOption(new Option('--kubelet-client-token-file <file>', 'bearer token presented to node agents\' kubelet API (their --kubelet-token-file)').env('PGKUBE_KUBELET_CLIENT_TOKEN_FILE'))
   .action(runApiServer);
 
 program
@@ -100,6 +103,10 @@ program
   .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server (default: 100 per node)').argParser(positive))
   .addOption(new Option('--status-workers <n>', 'pod status writes in flight at once').argParser(positive).default(32))
   .addOption(new Option('--node-lease-duration-seconds <n>', "duration of each node's Lease; it is renewed every quarter of it (kubelet's nodeLeaseDurationSeconds)").argParser(positive).default(40))
+  .addOption(new Option('--kubelet-port <port>', 'serve the kubelet API (logs, exec, attach, port-forward) on this port, 0: any free one (default: not served)').argParser(integer))
+  .addOption(new Option('--node-ip <ip>', 'address the API server reaches the kubelet API at (the nodes\' InternalIP)').default('127.0.0.1'))
+  .addOption(new Option('--client-ca-file <file>', 'CA bundle (PEM): client certificates it signed may use the kubelet API'))
+  .addOption(new Option('--kubelet-token-file <file>', 'bearer token that may use the kubelet API'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .action(runAgent);
