@@ -19,6 +19,9 @@ export interface ControllerManagerFlags {
   leaderElectResourceNamespace: string;
   concurrentGcSyncs: number;
   concurrentNamespaceSyncs: number;
+  concurrentReplicasetSyncs: number;
+  concurrentDeploymentSyncs: number;
+  concurrentRcSyncs: number;
   terminatedPodGcThreshold: number;
   podGcCheckPeriod?: number;
   podGcQuarantine?: number;
@@ -43,7 +46,7 @@ function bool(value: string): boolean {
 /** `pgkube controller-manager`: kube-controller-manager's flags for what pgkube runs. */
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster-wide controllers (garbage collector, namespace, pod GC) under leader election')
+    .description('run the cluster-wide controllers (replica set, replication controller, deployment, garbage collector, namespace, pod GC) under leader election')
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)').env('PGKUBE_KUBECONFIG'))
     .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server').argParser(Number).default(20))
     .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server').argParser(integer).default(30))
@@ -61,6 +64,9 @@ export function controllerManagerCommand(): Command {
     .addOption(new Option('--leader-elect-resource-namespace <namespace>', 'namespace of the Lease').default('kube-system'))
     .addOption(new Option('--concurrent-gc-syncs <n>', 'garbage collector workers').argParser(integer).default(20))
     .addOption(new Option('--concurrent-namespace-syncs <n>', 'namespace controller workers').argParser(integer).default(10))
+    .addOption(new Option('--concurrent-replicaset-syncs <n>', 'replica set controller workers').argParser(integer).default(5))
+    .addOption(new Option('--concurrent-deployment-syncs <n>', 'deployment controller workers').argParser(integer).default(5))
+    .addOption(new Option('--concurrent-rc-syncs <n>', 'replication controller workers').argParser(integer).default(5))
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: no limit)').argParser(integer).default(12500))
     .addOption(new Option('--pod-gc-check-period <duration>', 'pgkube: how often the pod GC looks (upstream fixes it at 20s)').argParser(duration))
     .addOption(new Option('--pod-gc-quarantine <duration>', 'pgkube: how long a node stays missing before its pods are deleted (upstream fixes it at 40s)').argParser(duration))
@@ -96,6 +102,9 @@ export async function runControllerManagerCommand(flags: ControllerManagerFlags)
     settings: {
       concurrentGCSyncs: flags.concurrentGcSyncs,
       concurrentNamespaceSyncs: flags.concurrentNamespaceSyncs,
+      concurrentReplicaSetSyncs: flags.concurrentReplicasetSyncs,
+      concurrentDeploymentSyncs: flags.concurrentDeploymentSyncs,
+      concurrentRCSyncs: flags.concurrentRcSyncs,
       terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
       podGCCheckPeriodMs: flags.podGcCheckPeriod !== undefined ? flags.podGcCheckPeriod * 1000 : undefined,
       podGCQuarantineMs: flags.podGcQuarantine !== undefined ? flags.podGcQuarantine * 1000 : undefined,

@@ -4,14 +4,20 @@ import os from 'node:os';
 import { Client, EventRecorder, runLeaderElection, SharedInformerFactory } from '../client/index.js';
 import type { Logger, RestConfig } from '../client/index.js';
 import type { ControllerContext } from './context.js';
+import * as deployment from './deployment/index.js';
 import * as garbagecollector from './garbagecollector/index.js';
 import * as namespace from './namespace/index.js';
 import * as podgc from './podgc/index.js';
+import * as replicaset from './replicaset/index.js';
+import * as replicationcontroller from './replicationcontroller/index.js';
 
 /** Per-controller settings from the command line. */
 export interface ControllerSettings {
   concurrentGCSyncs: number;
   concurrentNamespaceSyncs: number;
+  concurrentReplicaSetSyncs: number;
+  concurrentDeploymentSyncs: number;
+  concurrentRCSyncs: number;
   terminatedPodGCThreshold: number;
   podGCCheckPeriodMs?: number;
   podGCQuarantineMs?: number;
@@ -25,10 +31,7 @@ interface ControllerEntry {
   run(ctx: ControllerContext, s: ControllerSettings): Promise<void>;
 }
 
-/**
- * Every controller this process can run, in one table (upstream: NewControllerDescriptors). The replica
- * set, replication controller and deployment controllers belong here too, once their modules exist.
- */
+/** Every controller this process can run, in one table (upstream: NewControllerDescriptors). */
 export const CONTROLLERS: ControllerEntry[] = [
   {
     name: 'garbage-collector-controller',
@@ -39,6 +42,21 @@ export const CONTROLLERS: ControllerEntry[] = [
     name: 'namespace-controller',
     alias: namespace.name,
     run: (ctx, s) => namespace.start(ctx, { workers: s.concurrentNamespaceSyncs }),
+  },
+  {
+    name: 'replicaset-controller',
+    alias: replicaset.name,
+    run: (ctx, s) => replicaset.start(ctx, { workers: s.concurrentReplicaSetSyncs }),
+  },
+  {
+    name: 'replicationcontroller-controller',
+    alias: replicationcontroller.name,
+    run: (ctx, s) => replicationcontroller.start(ctx, { workers: s.concurrentRCSyncs }),
+  },
+  {
+    name: 'deployment-controller',
+    alias: deployment.name,
+    run: (ctx, s) => deployment.start(ctx, { workers: s.concurrentDeploymentSyncs }),
   },
   {
     name: 'pod-garbage-collector-controller',

@@ -40,7 +40,7 @@ test('without --kubeconfig, KUBECONFIG, or a service account, it says it has no 
 test('--help lists the upstream flags', async () => {
   const r = await run(['controller-manager', '--help']);
   expect(r.code).toBe(0);
-  for (const flag of ['--kubeconfig', '--controllers', '--leader-elect', '--leader-elect-lease-duration', '--leader-elect-renew-deadline', '--leader-elect-retry-period', '--leader-elect-resource-name', '--leader-elect-resource-namespace', '--concurrent-gc-syncs', '--concurrent-namespace-syncs', '--terminated-pod-gc-threshold']) {
+  for (const flag of ['--kubeconfig', '--controllers', '--leader-elect', '--leader-elect-lease-duration', '--leader-elect-renew-deadline', '--leader-elect-retry-period', '--leader-elect-resource-name', '--leader-elect-resource-namespace', '--concurrent-gc-syncs', '--concurrent-namespace-syncs', '--concurrent-replicaset-syncs', '--concurrent-deployment-syncs', '--concurrent-rc-syncs', '--terminated-pod-gc-threshold']) {
     expect(r.stdout).toContain(flag);
   }
 });
