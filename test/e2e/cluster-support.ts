@@ -91,6 +91,8 @@ export interface PodSample {
 export class PodWatch {
   readonly samples: PodSample[] = [];
   readonly pods = new Map<string, Pod>();
+  /** Every pod seen since start(), deleted ones too, by uid (its last state). */
+  readonly seen = new Map<string, Pod>();
   private readonly abort = new AbortController();
   private done: Promise<void> = Promise.resolve();
   private failure: unknown;
@@ -104,13 +106,17 @@ export class PodWatch {
   async start(): Promise<void> {
     const pods = this.client.resource(resources.pods, this.namespace);
     const list = await pods.list({ labelSelector: this.labelSelector });
-    for (const p of list.items) this.pods.set(p.metadata.name!, p);
+    for (const p of list.items) {
+      this.pods.set(p.metadata.name!, p);
+      this.seen.set(p.metadata.uid!, p);
+    }
     this.sample(list.metadata.resourceVersion ?? '');
     const watch = pods.watch({ labelSelector: this.labelSelector, resourceVersion: list.metadata.resourceVersion, signal: this.abort.signal });
     this.done = (async () => {
       try {
         for await (const ev of watch) {
           if (ev.type === 'BOOKMARK') continue;
+          this.seen.set(ev.object.metadata.uid!, ev.object);
           if (ev.type === 'DELETED') this.pods.delete(ev.object.metadata.name!);
           else this.pods.set(ev.object.metadata.name!, ev.object);
           this.sample(ev.object.metadata.resourceVersion ?? '');
