@@ -120,3 +120,23 @@ test('a pod no node can take stays Pending, and describe shows FailedScheduling'
   expect(pod.spec?.nodeName).toBeUndefined();
   expect(pod.status?.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' })]);
 });
+
+test('a ReplicationController keeps its pods, scales, and takes them along when deleted', async () => {
+  await e.apply({
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'legacy', namespace: 'del' },
+    spec: {
+      replicas: 2,
+      selector: { app: 'legacy' },
+      template: { metadata: { labels: { app: 'legacy' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'nginx', image: 'nginx' }] } },
+    },
+  });
+  const readyPods = async () => (await e.client.resource(resources.pods, 'del').list({ labelSelector: 'app=legacy' })).items.filter((p) => isReady(p) && !p.metadata.deletionTimestamp);
+  await eventually('two Ready pods', async () => (await readyPods()).length === 2);
+  expect(await e.k('-n', 'del', 'scale', 'rc/legacy', '--replicas=3')).toContain('replicationcontroller/legacy scaled');
+  await eventually('three Ready pods', async () => (await readyPods()).length === 3);
+  expect(rows(await e.k('-n', 'del', 'get', 'rc', 'legacy'))).toEqual([['legacy', '3', '3', '3', expect.any(String)]]);
+  expect(await e.k('-n', 'del', 'delete', 'rc', 'legacy')).toContain('replicationcontroller "legacy" deleted');
+  await gone('del', 'legacy');
+});
