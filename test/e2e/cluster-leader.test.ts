@@ -15,12 +15,14 @@ import type { E2ECluster } from './cluster-support.js';
 
 jest.setTimeout(120_000);
 
-const LEASE_SECONDS = 4;
+// Short enough to keep the test quick, long enough that a leader on this loaded machine renews in time
+// (with 4 s and a 3 s renew deadline, a renewal slowed by the start of every process lost the lease).
+const LEASE_SECONDS = 8;
 let e: E2ECluster;
 beforeAll(async () => {
   e = await startE2E({
     simulatedNodes: 2,
-    controllerManagerArgs: ['--leader-elect-lease-duration', `${LEASE_SECONDS}s`, '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms'],
+    controllerManagerArgs: ['--leader-elect-lease-duration', `${LEASE_SECONDS}s`, '--leader-elect-renew-deadline', '6s', '--leader-elect-retry-period', '1s'],
   });
 });
 afterAll(async () => {

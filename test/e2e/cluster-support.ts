@@ -96,6 +96,7 @@ export class PodWatch {
   private readonly abort = new AbortController();
   private done: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private lastRV = 0n;
 
   constructor(
     private readonly client: Client,
@@ -110,12 +111,17 @@ export class PodWatch {
       this.pods.set(p.metadata.name!, p);
       this.seen.set(p.metadata.uid!, p);
     }
+    this.lastRV = BigInt(list.metadata.resourceVersion ?? '0');
     this.sample(list.metadata.resourceVersion ?? '');
     const watch = pods.watch({ labelSelector: this.labelSelector, resourceVersion: list.metadata.resourceVersion, signal: this.abort.signal });
     this.done = (async () => {
       try {
         for await (const ev of watch) {
           if (ev.type === 'BOOKMARK') continue;
+          // A watch delivers changes in resourceVersion order (what every sample here relies on).
+          const rv = BigInt(ev.object.metadata.resourceVersion ?? '0');
+          if (rv <= this.lastRV) throw new Error(`watch event ${ev.type} ${ev.object.metadata.name} at resourceVersion ${rv} after ${this.lastRV}`);
+          this.lastRV = rv;
           this.seen.set(ev.object.metadata.uid!, ev.object);
           if (ev.type === 'DELETED') this.pods.delete(ev.object.metadata.name!);
           else this.pods.set(ev.object.metadata.name!, ev.object);
