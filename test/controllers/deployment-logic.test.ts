@@ -144,6 +144,11 @@ describe('rolling update steps', () => {
     const sick = rs('sick', 4, { available: 1, created: 200 });
     expect(planUnhealthyCleanup([old, sick], 5).map((s) => [s.rs.metadata.name, s.to])).toEqual([['sick', 1]]);
   });
+  it('never scales an old ReplicaSet up whose status still counts pods beyond its new size', () => {
+    // Just scaled from 3 to 2; its controller has not deleted the third pod yet, so 3 are available.
+    const lagging = rs('lagging', 2, { available: 3, created: 100 });
+    expect(() => planUnhealthyCleanup([lagging], 2)).toThrow('when cleaning up unhealthy replicas, got invalid request to scale down ns/lagging 2 -> 3');
+  });
 });
 
 describe('revision annotations', () => {

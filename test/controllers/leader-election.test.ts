@@ -59,7 +59,7 @@ async function work(tag: string): Promise<void> {
 }
 
 test('the standby takes over after the leader is killed, and nothing is done twice', async () => {
-  const fast = ['--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms'];
+  const fast = ['--leader-elect-lease-duration', '8s', '--leader-elect-renew-deadline', '6s', '--leader-elect-retry-period', '1s'];
   c = await startCluster({ controllerManager: ['garbagecollector', 'namespace'], controllerManagerArgs: fast });
   const a = c.processes[0];
   const idA = await withLogs(eventually('first controller-manager leads', async () => identityOf(a)));

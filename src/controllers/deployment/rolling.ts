@@ -29,6 +29,12 @@ export function planUnhealthyCleanup(oldRSs: ReplicaSet[], limit: number): Scale
     const available = rs.status?.availableReplicas ?? 0;
     if (replicas === 0 || replicas === available) continue;
     const down = Math.min(limit - total, replicas - available);
+    // The ReplicaSet's status still counts pods of a size it has just been scaled down from: more
+    // available than wanted is no unhealthy replica, and "cleaning up" would scale it back up. Upstream
+    // refuses the same step with this error (the sync is retried once the status has caught up).
+    if (down < 0) {
+      throw new Error(`when cleaning up unhealthy replicas, got invalid request to scale down ${rs.metadata.namespace}/${rs.metadata.name} ${replicas} -> ${replicas - down}`);
+    }
     steps.push({ rs, to: replicas - down });
     total += down;
   }
