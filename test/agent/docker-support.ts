@@ -124,7 +124,12 @@ export function execInPod(pod: Pod, container: string, cmd: string[]): string {
     .split('\n')
     .filter(Boolean)[0];
   if (!id) throw new Error(`no running container ${container} for pod ${pod.metadata.name}`);
-  return execFileSync('docker', ['exec', id, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    return execFileSync('docker', ['exec', id, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as Error & { stderr?: string; status?: number };
+    throw new Error(`docker exec ${cmd.join(' ')} in ${pod.metadata.name}/${container}: exit ${err.status}: ${err.stderr ?? err.message}`);
+  }
 }
 
 export async function waitForNodeReady(client: Client, node: string, timeoutMs = 60_000): Promise<void> {
