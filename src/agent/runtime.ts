@@ -2,6 +2,7 @@
  * What the agent needs from a container runtime (a small CRI): run a pod's containers, stop them, and say
  * how they are. Runtimes report changes through the listener; the agent turns them into pod status.
  */
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ContainerState, Pod } from '../client/index.js';
 
 export interface RuntimeContainerStatus {
@@ -55,4 +56,71 @@ export interface PodRuntime {
    * runs removes those of pods that are gone.
    */
   removeOrphans?(liveUids: Set<string>): void;
+
+  // Streaming (the kubelet API's containerLogs, exec, attach, portForward). Optional so that a runtime
+  // without them still builds: the kubelet API answers a clear Status for what its runtime lacks.
+  /** A container's log, as `kubectl logs` asks for it; rejects with a RuntimeStreamError. */
+  logs?(uid: string, container: string, opts: LogOptions): Promise<Readable>;
+  /** Runs `cmd` in a running container with the streams asked for. */
+  exec?(uid: string, container: string, cmd: string[], opts: StreamOptions): Promise<ContainerStreams>;
+  /** Connects to the streams of the container's main process. */
+  attach?(uid: string, container: string, opts: StreamOptions): Promise<ContainerStreams>;
+  /** A TCP connection to `port` in the pod's network namespace. */
+  portForward?(uid: string, port: number): Promise<Duplex>;
+}
+
+/** The options of GET /containerLogs (PodLogOptions), already validated. */
+export interface LogOptions {
+  follow?: boolean;
+  /** The previous instance of the container (after a restart). */
+  previous?: boolean;
+  timestamps?: boolean;
+  /** Only the last n lines. */
+  tailLines?: number;
+  /** Only lines written at or after this time (ms since the epoch): sinceSeconds and sinceTime resolved. */
+  sinceMs?: number;
+  /** Stop after this many bytes. */
+  limitBytes?: number;
+  /** Aborted when the client went away: a follow ends. */
+  signal?: AbortSignal;
+}
+
+/** Which streams an exec or attach wants, as the request's query says. */
+export interface StreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** With a TTY, stderr is merged into stdout. */
+  tty: boolean;
+}
+
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/** The running side of an exec or attach. */
+export interface ContainerStreams {
+  stdin?: Writable;
+  stdout?: Readable;
+  stderr?: Readable;
+  resize(size: TerminalSize): void;
+  /** The process's exit code once it ended (an attach resolves when the container's process exits). */
+  exitCode: Promise<number>;
+  /** Drops the connection to the process (the client went away); an exec'd process is not killed. */
+  close(): void;
+}
+
+/**
+ * A failure the kubelet API answers as a Status: `code` 404 for a pod or container it does not know, 400
+ * for a request the container cannot serve (not running), 501 for what the runtime does not do.
+ */
+export class RuntimeStreamError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeStreamError';
+  }
 }
