@@ -70,6 +70,8 @@ interface Rec {
   /** An init container that completed: not run again. */
   done: boolean;
   probes: ProbeWorker[];
+  /** The instance before the current one (logs --previous). */
+  previousId?: string;
   /** Killed by this worker for a failed probe or hook: its exit is a restart, not the app's choice. */
   killing?: boolean;
   /** The back-off was reported (event once per wait). */
@@ -380,6 +382,7 @@ export class PodWorker {
     this.event('Normal', 'Created', `Created container: ${c.name}`, rec);
     const previous = rec.id && rec.state.terminated ? { terminated: rec.state.terminated } : rec.lastState;
     if (rec.id) rec.restartCount = attempt;
+    if (rec.id) rec.previousId = rec.id;
     rec.id = created.id;
     rec.image = normalizeImage(c.image ?? '');
     rec.imageID = reportedImageID(img);
@@ -590,6 +593,7 @@ export class PodWorker {
       const img = await localImage(this.env.docker, info.Image);
       rec.imageID = img ? reportedImageID(img) : `docker://${info.Image}`;
       if (previous) {
+        rec.previousId = previous.id;
         const p = await this.env.docker.getContainer(previous.id).inspect();
         rec.lastState = { terminated: terminatedState(previous.id, p.State) };
       }
@@ -775,6 +779,21 @@ export class PodWorker {
       this.env.changed();
     })();
     return this.terminating;
+  }
+
+  /** The docker containers behind one of the pod's containers, for the streaming calls. */
+  container(name: string): { id?: string; previousId?: string; running: boolean; tty: boolean } | undefined {
+    const rec = this.recs.find((r) => r.spec.name === name);
+    if (!rec) return undefined;
+    return { id: rec.id, previousId: rec.previousId, running: !!rec.state.running, tty: rec.spec.tty === true };
+  }
+
+  get ip(): string | undefined {
+    return this.sandboxReady ? this.podIP : undefined;
+  }
+
+  get description(): string {
+    return podDesc(this.pod);
   }
 
   status(): RuntimePodStatus {

@@ -13,7 +13,10 @@ import { LABEL_NODE, LABEL_POD_UID } from '../docker/labels.js';
 import { PodWorker } from '../docker/pod-worker.js';
 import type { FoundContainer, WorkerEnv } from '../docker/pod-worker.js';
 import { PodIPPool } from '../ip-pool.js';
-import type { PodRuntime, RuntimePodStatus } from '../runtime.js';
+import { RuntimeStreamError } from '../runtime.js';
+import type { ContainerStreams, LogOptions, PodRuntime, RuntimePodStatus, StreamOptions } from '../runtime.js';
+import { connectToPod, dockerAttach, dockerExec, dockerLogs } from '../docker/streams.js';
+import type { Duplex, Readable } from 'node:stream';
 
 export const DEFAULT_INFRA_IMAGE = 'local/busybox:1';
 /** What the sandbox runs when it is the default busybox image: nothing but a long sleep that stops on TERM. */
@@ -168,6 +171,47 @@ export class DockerRuntime implements PodRuntime {
       this.log.info({ uid, containers: found.length }, 'removing containers of a pod that is gone');
       for (const f of found) void this.docker.getContainer(f.id).remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  private worker(uid: string): PodWorker {
+    const w = this.workers.get(uid);
+    if (!w) throw new RuntimeStreamError(404, `pod ${uid} is not running on node ${this.opts.nodeName}`);
+    return w;
+  }
+
+  private containerOf(uid: string, container: string) {
+    const w = this.worker(uid);
+    const c = w.container(container);
+    if (!c) throw new RuntimeStreamError(404, `container ${container} is not valid for pod ${w.description}`);
+    return { w, c };
+  }
+
+  async logs(uid: string, container: string, opts: LogOptions): Promise<Readable> {
+    const { w, c } = this.containerOf(uid, container);
+    const id = opts.previous ? c.previousId : c.id;
+    if (!id) {
+      if (opts.previous) throw new RuntimeStreamError(400, `previous terminated container "${container}" in pod "${w.description}" not found`);
+      throw new RuntimeStreamError(400, `container "${container}" in pod "${w.description}" is waiting to start: no log yet`);
+    }
+    return dockerLogs(this.docker, id, c.tty, opts);
+  }
+
+  async exec(uid: string, container: string, cmd: string[], opts: StreamOptions): Promise<ContainerStreams> {
+    const { c } = this.containerOf(uid, container);
+    if (!c.id || !c.running) throw new RuntimeStreamError(400, `container not found ("${container}")`);
+    return dockerExec(this.docker, c.id, cmd, opts);
+  }
+
+  async attach(uid: string, container: string, opts: StreamOptions): Promise<ContainerStreams> {
+    const { c } = this.containerOf(uid, container);
+    if (!c.id || !c.running) throw new RuntimeStreamError(400, `container not found ("${container}")`);
+    return dockerAttach(this.docker, c.id, c.tty, opts);
+  }
+
+  async portForward(uid: string, port: number): Promise<Duplex> {
+    const w = this.worker(uid);
+    if (!w.ip) throw new RuntimeStreamError(400, `pod ${w.description} has no IP yet`);
+    return connectToPod(w.ip, port, w.description);
   }
 
   close(): void {
