@@ -173,3 +173,38 @@ dockerTest('init container, sidecar and app container: Running and Ready with ku
   expect(messages).toContain('Started: Started container main');
   expect(events.find((e) => e.reason === 'Started' && e.message === 'Started container main')?.involvedObject.fieldPath).toBe('spec.containers{main}');
 });
+
+dockerTest('a projected volume: a pod-bound service account token from the TokenRequest API, kube-root-ca.crt when present', async () => {
+  await dc.client.resource(resources.serviceaccounts, 'default').create({ metadata: { name: 'runner' } });
+  await dc.client.resource(resources.configmaps, 'default').create({ metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': 'PEM' } });
+  await pods().create({
+    metadata: { name: 'sa-pod' },
+    spec: {
+      nodeName: node,
+      serviceAccountName: 'runner',
+      terminationGracePeriodSeconds: 1,
+      volumes: [
+        {
+          name: 'kube-api-access',
+          projected: {
+            defaultMode: 0o644,
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+      containers: [{ name: 'main', image: 'local/busybox:1', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'], volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }] }],
+    },
+  });
+  const p = await waitForPod(dc.client, 'default', 'sa-pod', 'Running', (x) => x.status?.phase === 'Running');
+  const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const token = execInPod(p, 'main', ['cat', `${dir}/token`]);
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string; 'kubernetes.io': { namespace: string; pod: { name: string; uid: string } } };
+  expect(claims.sub).toBe('system:serviceaccount:default:runner');
+  expect(claims['kubernetes.io'].pod).toEqual({ name: 'sa-pod', uid: p.metadata.uid });
+  expect(execInPod(p, 'main', ['cat', `${dir}/ca.crt`])).toBe('PEM');
+  expect(execInPod(p, 'main', ['cat', `${dir}/namespace`])).toBe('default');
+});
