@@ -72,14 +72,17 @@ dockerTest('a crashing container restarts at once the first time, then waits in 
   await pods().delete('crash', { gracePeriodSeconds: 0 });
 });
 
-dockerTest('restartPolicy Never: a pod whose container exits 0 Succeeds; OnFailure restarts only failures', async () => {
+dockerTest('restartPolicy Never: exit 0 Succeeds, exit 1 Fails; OnFailure: exit 0 Succeeds without a restart', async () => {
   await pods().create(pod('done', { restartPolicy: 'Never', containers: [{ name: 'job', image: BUSYBOX, command: ['true'] }] }));
   await pods().create(pod('fails', { restartPolicy: 'Never', containers: [{ name: 'job', image: BUSYBOX, command: ['sh', '-c', 'exit 1'] }] }));
+  await pods().create(pod('onfailure', { restartPolicy: 'OnFailure', containers: [{ name: 'job', image: BUSYBOX, command: ['true'] }] }));
   const done = await waitForPod(dc.client, 'default', 'done', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
   expect(done.status!.containerStatuses![0].state!.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
   expect(done.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
   const fails = await waitForPod(dc.client, 'default', 'fails', 'Failed', (p) => p.status?.phase === 'Failed');
   expect(fails.status!.containerStatuses![0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } });
+  const onFailure = await waitForPod(dc.client, 'default', 'onfailure', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+  expect(onFailure.status!.containerStatuses![0].restartCount).toBe(0);
 });
 
 dockerTest('a failing liveness probe kills and restarts the container, with Unhealthy and Killing events', async () => {
@@ -145,6 +148,16 @@ dockerTest('a missing image: ErrImagePull, then ImagePullBackOff, never a regist
   expect(events.some((e) => e.startsWith('Failed: Failed to pull image "local/missing:1": '))).toBe(true);
   const never = await waitForPod(dc.client, 'default', 'neverpull', 'ErrImageNeverPull', (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull');
   expect(never.status!.containerStatuses![0].state!.waiting!.message).toBe('Container image "local/missing:1" is not present with pull policy of Never');
+});
+
+dockerTest('a reference to a missing configMap: CreateContainerConfigError until it exists', async () => {
+  await pods().create(pod('needs-config', { containers: [{ name: 'app', image: BUSYBOX, command: SLEEPER, env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'later', key: 'x' } } }] }] }));
+  const waiting = await waitForPod(dc.client, 'default', 'needs-config', 'CreateContainerConfigError', (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+  expect(waiting.status!.containerStatuses![0].state!.waiting!.message).toBe('configmap "later" not found');
+  expect(await eventsOf('needs-config')).toContain('Failed: Error: configmap "later" not found');
+  await dc.client.resource(resources.configmaps, 'default').create({ metadata: { name: 'later' }, data: { x: 'now' } });
+  const started = await waitForPod(dc.client, 'default', 'needs-config', 'Running', (x) => x.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  expect(execInPod(started, 'app', ['sh', '-c', 'echo -n $X'])).toBe('now');
 });
 
 dockerTest('graceful deletion runs preStop, then SIGTERM; the agent removes the pod and its containers', async () => {

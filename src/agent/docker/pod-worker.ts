@@ -403,6 +403,8 @@ export class PodWorker {
       return;
     }
     const info = await created.inspect();
+    // Its exit may already have been handled (the die event overtook this inspect).
+    if (rec.id !== created.id || rec.finishedAt !== undefined) return;
     if (!info.State.Running) {
       // It already exited: the die event brings it; record what inspect says so the sync sees it now.
       rec.state = { terminated: terminatedState(created.id, info.State, await this.terminationMessage(rec, info.State.ExitCode)) };
@@ -779,6 +781,11 @@ export class PodWorker {
       this.env.changed();
     })();
     return this.terminating;
+  }
+
+  /** Ids of the containers this worker believes are running (the runtime's relist checks them). */
+  runningIds(): string[] {
+    return this.recs.filter((r) => r.id && r.state.running).map((r) => r.id!);
   }
 
   /** The docker containers behind one of the pod's containers, for the streaming calls. */

@@ -19,6 +19,7 @@ import { connectToPod, dockerAttach, dockerExec, dockerLogs } from '../docker/st
 import type { Duplex, Readable } from 'node:stream';
 
 export const DEFAULT_INFRA_IMAGE = 'local/busybox:1';
+const RELIST_MS = 5000;
 /** What the sandbox runs when it is the default busybox image: nothing but a long sleep that stops on TERM. */
 const INFRA_COMMAND = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
 
@@ -49,6 +50,7 @@ export class DockerRuntime implements PodRuntime {
   private readonly recorder: EventRecorder;
   private readonly log: Logger;
   private events?: NodeJS.ReadableStream;
+  private relistTimer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
@@ -71,6 +73,20 @@ export class DockerRuntime implements PodRuntime {
     }
     if (list.length > 0) this.log.info({ containers: list.length, pods: this.found.size }, 'found containers of an earlier run');
     await this.followEvents();
+    this.relistTimer = setInterval(() => void this.relist().catch((e: unknown) => this.log.warn({ err: String(e) }, 'relist failed')), RELIST_MS);
+    this.relistTimer.unref();
+  }
+
+  /**
+   * kubelet's PLEG relist, as a safety net under the event stream: a container a worker thinks is running
+   * but docker has stopped (an event missed while the stream reconnected) is handled as exited.
+   */
+  private async relist(): Promise<void> {
+    const list = await this.docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_NODE}=${this.opts.nodeName}`], status: ['running'] }) });
+    const running = new Set(list.map((c) => c.Id));
+    for (const w of this.workers.values()) {
+      for (const id of w.runningIds()) if (!running.has(id)) await w.onContainerExit(id);
+    }
   }
 
   private async followEvents(): Promise<void> {
@@ -216,6 +232,7 @@ export class DockerRuntime implements PodRuntime {
 
   close(): void {
     this.closed = true;
+    if (this.relistTimer) clearInterval(this.relistTimer);
     for (const w of this.workers.values()) w.detach();
     (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     void this.recorder.shutdown();
