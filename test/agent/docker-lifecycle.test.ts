@@ -85,6 +85,36 @@ dockerTest('restartPolicy Never: exit 0 Succeeds, exit 1 Fails; OnFailure: exit 
   expect(onFailure.status!.containerStatuses![0].restartCount).toBe(0);
 });
 
+dockerTest('a container over its memory limit ends OOMKilled', async () => {
+  await pods().create(
+    pod('oom', { restartPolicy: 'Never', containers: [{ name: 'hog', image: BUSYBOX, command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }] }),
+  );
+  const p = await waitForPod(dc.client, 'default', 'oom', 'Failed', (x) => x.status?.phase === 'Failed');
+  expect(p.status!.containerStatuses![0].state!.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+});
+
+dockerTest('a startup probe holds back started and readiness; postStart runs before the container counts as started', async () => {
+  await pods().create(
+    pod('slow', {
+      containers: [
+        {
+          name: 'app',
+          image: BUSYBOX,
+          command: SLEEPER,
+          lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hooked > /tmp/poststart'] } } },
+          startupProbe: { exec: { command: ['cat', '/tmp/up'] }, periodSeconds: 1, failureThreshold: 600 },
+        },
+      ],
+    }),
+  );
+  const p = await waitForPod(dc.client, 'default', 'slow', 'running, not started', (x) => x.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  expect(p.status!.containerStatuses![0]).toMatchObject({ started: false, ready: false });
+  expect(execInPod(p, 'app', ['cat', '/tmp/poststart'])).toBe('hooked\n');
+  execInPod(p, 'app', ['touch', '/tmp/up']);
+  const up = await waitForPod(dc.client, 'default', 'slow', 'started and Ready', (x) => x.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+  expect(up.status!.containerStatuses![0]).toMatchObject({ started: true, ready: true, restartCount: 0 });
+});
+
 dockerTest('a failing liveness probe kills and restarts the container, with Unhealthy and Killing events', async () => {
   await pods().create(
     pod('live', {
