@@ -4,6 +4,7 @@
  * and SIGTERM. One agent runs all these pods side by side.
  */
 import { jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,6 +189,28 @@ dockerTest('a reference to a missing configMap: CreateContainerConfigError until
   await dc.client.resource(resources.configmaps, 'default').create({ metadata: { name: 'later' }, data: { x: 'now' } });
   const started = await waitForPod(dc.client, 'default', 'needs-config', 'Running', (x) => x.status?.containerStatuses?.[0]?.state?.running !== undefined);
   expect(execInPod(started, 'app', ['sh', '-c', 'echo -n $X'])).toBe('now');
+});
+
+dockerTest('a sandbox killed from outside is re-created and the containers run again in it', async () => {
+  await pods().create(
+    pod('resandbox', {
+      initContainers: [{ name: 'init', image: BUSYBOX, command: ['true'] }],
+      containers: [{ name: 'app', image: BUSYBOX, command: SLEEPER }],
+    }),
+  );
+  const before = await waitForPod(dc.client, 'default', 'resandbox', 'Running', (x) => x.status?.containerStatuses?.[0]?.state?.running !== undefined);
+  const sandbox = execFileSync('docker', ['ps', '-q', '--filter', `label=io.kubernetes.pod.uid=${before.metadata.uid}`, '--filter', 'label=pgkube.role=sandbox'], { encoding: 'utf8' }).trim();
+  execFileSync('docker', ['kill', sandbox]);
+  const after = await waitForPod(
+    dc.client,
+    'default',
+    'resandbox',
+    'running again after a new sandbox',
+    (x) => x.status?.containerStatuses?.[0]?.state?.running !== undefined && x.status.containerStatuses[0].restartCount === 1,
+  );
+  expect(after.status!.initContainerStatuses![0]).toMatchObject({ restartCount: 1, state: { terminated: { exitCode: 0 } } });
+  expect(after.status!.podIP).toBe(before.status!.podIP);
+  expect(await eventsOf('resandbox')).toContain('SandboxChanged: Pod sandbox changed, it will be killed and re-created.');
 });
 
 dockerTest('graceful deletion runs preStop, then SIGTERM; the agent removes the pod and its containers', async () => {

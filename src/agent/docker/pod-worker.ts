@@ -737,11 +737,7 @@ export class PodWorker {
   async onContainerExit(id: string): Promise<void> {
     const rec = this.recs.find((r) => r.id === id);
     if (!rec) {
-      if (id === this.sandboxId && !this.terminating) {
-        // The sandbox died: kubelet makes a new one and restarts the containers in it.
-        this.env.log.warn({ pod: podDesc(this.pod) }, 'pod sandbox exited');
-        this.sandboxReady = false;
-      }
+      if (id === this.sandboxId && !this.terminating && !this.disposed) await this.sandboxLost(id);
       return;
     }
     if (rec.state.terminated && rec.finishedAt !== undefined) return;
@@ -756,6 +752,38 @@ export class PodWorker {
     rec.finishedAt = Date.parse(info.State.FinishedAt) || Date.now();
     rec.started = false;
     rec.ready = false;
+    this.env.changed();
+    void this.sync();
+  }
+
+  /**
+   * The sandbox exited under the pod (killed from outside): as kubelet does, stop what still runs in its
+   * namespaces, make a new sandbox, and run the init containers and then the app containers again as
+   * their restart policy says.
+   */
+  private async sandboxLost(id: string): Promise<void> {
+    this.env.log.warn({ pod: podDesc(this.pod) }, 'pod sandbox exited: re-creating it');
+    if (this.completed) {
+      this.sandboxReady = false;
+      return;
+    }
+    this.event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    this.sandboxId = undefined;
+    this.sandboxReady = false;
+    this.initialized = false;
+    for (const rec of this.recs) {
+      if (rec.id && rec.state.running) {
+        await this.env.docker.getContainer(rec.id).kill().catch(() => undefined);
+        await this.onContainerExit(rec.id);
+      }
+      if (rec.role === 'init' && rec.state.terminated) {
+        // Completed init containers run again in the new sandbox.
+        rec.lastState = { terminated: rec.state.terminated };
+        rec.state = { waiting: { reason: 'PodInitializing' } };
+      }
+      rec.done = false;
+    }
+    await this.env.docker.getContainer(id).remove({ force: true }).catch(() => undefined);
     this.env.changed();
     void this.sync();
   }
