@@ -9,7 +9,8 @@ import { podFieldValue, resourceFieldValue } from './downward.js';
 import type { PodPlacementInfo } from './downward.js';
 import { expand } from './expansion.js';
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** 1.33's relaxed environment variable names (RelaxedEnvironmentVariableValidation, on by default): printable ASCII but '='. */
+const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
 
 /** `<NAME>_SERVICE_HOST`, `_SERVICE_PORT[_<port>]` and the docker-link variables, for each service with a cluster IP. */
 export function serviceEnv(services: Service[]): Map<string, string> {
@@ -41,19 +42,21 @@ export function serviceEnv(services: Service[]): Map<string, string> {
 
 export interface EnvResult {
   env: Map<string, string>;
-  /** envFrom keys skipped for not being valid names (kubelet's InvalidEnvironmentVariableNames event). */
-  invalidKeys: string[];
+  /** envFrom keys skipped for not being valid names, per source (kubelet's InvalidEnvironmentVariableNames event). */
+  invalid: { source: string; keys: string[] }[];
 }
 
 export async function containerEnv(pod: Pod, container: Container, api: ApiObjects, where: PodPlacementInfo): Promise<EnvResult> {
   const ns = pod.metadata.namespace ?? 'default';
   const env = new Map<string, string>();
-  const invalidKeys: string[] = [];
+  const invalid: { source: string; keys: string[] }[] = [];
   const services = pod.spec?.enableServiceLinks === false ? (await api.services(ns)).filter((s) => s.metadata.name === 'kubernetes' && s.metadata.namespace === 'default') : await api.services(ns);
   const svcEnv = serviceEnv(services);
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     let data: Record<string, string> = {};
+    const source = from.configMapRef ? `configMap ${ns}/${from.configMapRef.name}` : `secret ${ns}/${from.secretRef?.name}`;
+    const bad: string[] = [];
     if (from.configMapRef) {
       const cm = await api.configMap(ns, from.configMapRef.name ?? '', from.configMapRef.optional === true);
       data = Object.fromEntries(Object.entries(configMapData(cm)).map(([k, v]) => [k, v.toString()]));
@@ -63,9 +66,10 @@ export async function containerEnv(pod: Pod, container: Container, api: ApiObjec
     }
     for (const [k, v] of Object.entries(data)) {
       const key = prefix + k;
-      if (!ENV_NAME.test(key)) invalidKeys.push(key);
+      if (!ENV_NAME.test(key)) bad.push(key);
       else env.set(key, v);
     }
+    if (bad.length > 0) invalid.push({ source, keys: bad.sort() });
   }
   const lookup = (name: string) => env.get(name) ?? svcEnv.get(name);
   for (const e of container.env ?? []) {
@@ -95,5 +99,5 @@ export async function containerEnv(pod: Pod, container: Container, api: ApiObjec
   }
   // Service variables go under what the pod defines itself.
   for (const [k, v] of svcEnv) if (!env.has(k)) env.set(k, v);
-  return { env, invalidKeys };
+  return { env, invalid };
 }

@@ -434,8 +434,8 @@ export class PodWorker {
   private async containerConfig(rec: Rec, attempt: number, img: LocalImage): Promise<Docker.ContainerCreateOptions> {
     const pod = this.pod;
     const c = rec.spec;
-    const { env, invalidKeys } = await containerEnv(pod, c, this.env.api, this.placement());
-    if (invalidKeys.length > 0) this.event('Warning', 'InvalidEnvironmentVariableNames', `Keys [${invalidKeys.join(', ')}] from the EnvFrom configMap ${pod.metadata.namespace}/ were skipped since they are considered invalid environment variable names.`, rec);
+    const { env, invalid } = await containerEnv(pod, c, this.env.api, this.placement());
+    for (const i of invalid) this.event('Warning', 'InvalidEnvironmentVariableNames', `Keys [${i.keys.join(', ')}] from the EnvFrom ${i.source} were skipped since they are considered invalid environment variable names.`, rec);
     const lookup = (n: string) => env.get(n);
     await this.volumes.prepareSubPaths(pod, c);
     const { binds, mounts } = this.volumes.mountsFor(pod, c);
