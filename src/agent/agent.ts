@@ -37,6 +37,11 @@ export interface AgentOptions {
   statusWorkers?: number;
   leaseRenewMs?: number;
   statusReportMs?: number;
+  /**
+   * Where this agent serves its kubelet API (src/agent/server): reported as every node's InternalIP and
+   * status.daemonEndpoints.kubeletEndpoint.Port, so the API server can proxy logs, exec and port-forward.
+   */
+  kubeletEndpoint?: { address: string; port: number };
 }
 
 interface AgentNode {
@@ -78,7 +83,7 @@ export class Agent {
       const node: AgentNode = {
         shape,
         bootID: randomUUID(),
-        hostIP: n.address ?? nodeAddress(index),
+        hostIP: opts.kubeletEndpoint?.address ?? n.address ?? nodeAddress(index),
         ips: new PodIPPool(cidr),
         lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid),
       };
@@ -88,6 +93,17 @@ export class Agent {
       const key = this.uids.get(uid);
       if (key) this.queue.add(key);
     });
+  }
+
+  /** A pod bound to one of this agent's nodes (the kubelet API's lookup). */
+  podByName(namespace: string, name: string): Pod | undefined {
+    const pod = this.pods?.store.get(`${namespace}/${name}`);
+    return pod && this.nodes.has(pod.spec?.nodeName ?? '') ? pod : undefined;
+  }
+
+  /** Every pod bound to this agent's nodes. */
+  boundPods(): Pod[] {
+    return (this.pods?.store.list() ?? []).filter((p) => this.nodes.has(p.spec?.nodeName ?? ''));
   }
 
   /** Registers the nodes, then runs until `signal` aborts. */
@@ -143,6 +159,11 @@ export class Agent {
     const api = this.opts.client.resource(resources.nodes);
     const now = metaTime();
     const desired = buildNode(n.shape, now, n.bootID);
+    const endpoint = this.opts.kubeletEndpoint;
+    if (endpoint && desired.status) {
+      desired.status.addresses = (desired.status.addresses ?? []).map((a) => (a.type === 'InternalIP' ? { ...a, address: endpoint.address } : a));
+      desired.status.daemonEndpoints = { kubeletEndpoint: { Port: endpoint.port } };
+    }
     let node: Node;
     try {
       node = await api.create(desired);

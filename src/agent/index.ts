@@ -6,3 +6,5 @@ export { SimulatedRuntime, EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from '
 export { buildNode, podCIDR } from './node-object.js';
 export { buildPodStatus, podPhase } from './pod-status.js';
 export { NodeLease, NODE_LEASE_NAMESPACE, LEASE_DURATION_SECONDS } from './node-lease.js';
+export { KubeletServer } from './server/kubelet-server.js';
+export type { KubeletServerOptions, PodLookup, StreamSessionInfo } from './server/kubelet-server.js';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { StatusError } from '../machinery/status.js';
 import { Catalog } from '../registry/catalog.js';
@@ -27,6 +28,8 @@ import type { TokenAuthenticator } from './authn/service-account.js';
 import { serviceAccountTokens } from './authn/service-account-config.js';
 import type { ServiceAccountOptions } from './authn/service-account-config.js';
 import { buildHttpApp, INSECURE_ADMIN } from './http-app.js';
+import { markUpgrade } from './kubelet-proxy.js';
+import type { KubeletClientConfig } from './kubelet-proxy.js';
 import type { Authenticator } from './http-app.js';
 
 export interface ApiServerOptions {
@@ -70,6 +73,8 @@ export interface ApiServerOptions {
    * text of /metrics for the whole port, aggregated by the primary.
    */
   worker?: { id: number; aggregateMetrics?: () => Promise<string> };
+  /** How the server authenticates to node agents' kubelet API (--kubelet-client-certificate/-key, a token). */
+  kubeletClient?: KubeletClientConfig;
   logger: Logger;
 }
 
@@ -194,6 +199,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         ? createAuthenticator({ ...(opts.authentication ?? { clientCertificates: opts.tls.clientCA !== undefined }), serviceAccounts: saAuthenticator })
         : insecure(saAuthenticator)),
     serviceAccountTokens: saTokens.tokens,
+    kubeletClient: opts.kubeletClient,
     observers: [
       inFlight.observer,
       metrics.observer,
@@ -214,6 +220,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         app,
       )
     : http.createServer({ keepAliveTimeout: 65_000 }, app);
+  // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY): they go through the same
+  // pipeline with a response bound to the raw socket, which the kubelet proxy takes over.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    markUpgrade(req, head);
+    socket.on('error', () => socket.destroy());
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as never);
+    res.on('finish', () => socket.end());
+    app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.bindAddress, () => resolve());

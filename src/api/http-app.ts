@@ -8,6 +8,7 @@ import { Discovery } from './discovery.js';
 import { serveHealth, sendVersion } from './non-resource.js';
 import { isOpenApiPath, serveOpenApi } from './openapi.js';
 import type { HealthCheck } from './non-resource.js';
+import type { KubeletClientConfig } from './kubelet-proxy.js';
 import { parseRequestInfo, RequestInfoError } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
 import { ResourceHandler } from './resource-handler.js';
@@ -58,6 +59,8 @@ export interface HttpAppOptions {
   metrics?: (res: ServerResponse) => Promise<void>;
   /** Issues service account tokens (serviceaccounts/<name>/token). */
   serviceAccountTokens?: ServiceAccountTokens;
+  /** How to authenticate to node agents when proxying logs, exec, attach, port-forward. */
+  kubeletClient?: KubeletClientConfig;
 }
 
 /** Acts as an administrator for every request: `--insecure` on loopback only. */
@@ -68,7 +71,7 @@ export const INSECURE_ADMIN: Authenticator = () => ({ username: 'system:admin', 
  * (health, version, OpenAPI, discovery) and the resource handler.
  */
 export function buildHttpApp(opts: HttpAppOptions): express.Express {
-  const resources = new ResourceHandler(opts.catalog, opts.stores, opts.serviceAccountTokens);
+  const resources = new ResourceHandler(opts.catalog, opts.stores, opts.serviceAccountTokens, opts.kubeletClient);
   const discovery = new Discovery(opts.catalog);
   const app = express();
   app.disable('x-powered-by');

@@ -18,6 +18,7 @@ import type { RequestInfo } from './request-info.js';
 import type { RequestContext } from './http-app.js';
 import { sendError, sendJson } from './respond.js';
 import { serveSpecial, servedByGenericStore } from './special-resources.js';
+import type { KubeletClientConfig } from './kubelet-proxy.js';
 import { fieldValidationOf, validateFields, validatePatchedFields, warningHeader } from '../registry/field-validation.js';
 import type { FieldValidation } from '../registry/field-validation.js';
 import { includeObjectOf, negotiateOutput, renderList, renderObject, transformingSink } from './table.js';
@@ -73,6 +74,7 @@ export class ResourceHandler {
     private readonly catalog: Catalog,
     private readonly stores: Map<string, GenericStore>,
     private readonly serviceAccountTokens?: ServiceAccountTokens,
+    private readonly kubeletClient?: KubeletClientConfig,
   ) {}
 
   /** Returns false when the path is not a resource path (the caller serves it otherwise). */
@@ -96,7 +98,7 @@ export class ResourceHandler {
     // (For namespaces/<name> the request info names the namespace itself, as upstream's does.)
     if (info.namespace && !def.namespaced && !(def.group === '' && def.plural === 'namespaces')) throw routeNotFound();
     // Kinds that are not stored, and subresources other than status, have their own code (or a clear Status).
-    if (!servedByGenericStore(def, info)) return serveSpecial(req, res, url, info, def, this.stores, this.serviceAccountTokens);
+    if (!servedByGenericStore(def, info)) return serveSpecial(req, res, url, info, def, this.stores, this.serviceAccountTokens, this.kubeletClient);
     if (info.subresource && !def.subresources.includes(info.subresource)) throw routeNotFound();
     const gr = { group: def.group, resource: def.plural };
     if (!def.verbs.includes(info.verb) && !info.subresource) throw methodNotSupported(gr, info.verb);

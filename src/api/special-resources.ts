@@ -10,6 +10,8 @@ import type { RequestUser, ResourceDefinition, SpecialHandler, SpecialRequest } 
 import { notSupportedYet } from '../registry/special.js';
 import type { ServiceAccountTokens } from '../registry/serviceaccounts/token-issuer.js';
 import { checkObjectTarget, decodeObject, readBody } from './body.js';
+import { isUpgrade, proxyRequest, proxyUpgrade } from './kubelet-proxy.js';
+import type { KubeletClientConfig } from './kubelet-proxy.js';
 import type { RequestInfo } from './request-info.js';
 import { sendJson } from './respond.js';
 
@@ -49,6 +51,7 @@ export async function serveSpecial(
   def: ResourceDefinition,
   stores: Map<string, GenericStore>,
   serviceAccountTokens?: ServiceAccountTokens,
+  kubeletClient: KubeletClientConfig = {},
 ): Promise<void> {
   const store = stores.get(`${def.group}/${def.version}/${def.plural}`)!;
   const sub = info.subresource;
@@ -84,6 +87,7 @@ export async function serveSpecial(
     store,
     stores,
     serviceAccountTokens,
+    subpath: sub ? info.parts.slice(3).join('/') : undefined,
   };
   if (handler && info.verb === 'patch' && !handler.verbs.includes('patch') && handler.verbs.includes('get') && handler.verbs.includes('update')) {
     return patchThroughHandler(req, res, handler, base, kind);
@@ -98,6 +102,10 @@ export async function serveSpecial(
       : await readTypedBody(req, kind, info.name || undefined, def.namespaced ? info.namespace || undefined : undefined);
   }
   const out = await handler.handle({ ...base, verb: info.verb, body });
+  if (out.proxy) {
+    if (isUpgrade(req)) return proxyUpgrade(req, res, out.proxy, kubeletClient);
+    return proxyRequest(req, res, out.proxy, kubeletClient);
+  }
   if (out.contentType !== undefined) {
     res.statusCode = out.code;
     res.setHeader('Content-Type', out.contentType);

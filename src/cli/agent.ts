@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import Docker from 'dockerode';
 import path from 'node:path';
+import Docker from 'dockerode';
 import { Client, isNotFound, loadRestConfig, resources } from '../client/index.js';
 import type { Logger } from '../client/index.js';
-import { Agent, SimulatedRuntime } from '../agent/index.js';
-import { DEFAULT_INFRA_IMAGE, DockerRuntime } from '../agent/runtime/docker.js';
-import { defaultNodeIP, dockerHost } from '../agent/docker/node-info.js';
+import { Agent, KubeletServer, SimulatedRuntime } from '../agent/index.js';
+import type { PodRuntime } from '../agent/index.js';
+import { DockerRuntime } from '../agent/runtime/docker.js';
+import { dockerHost } from '../agent/docker/node-info.js';
+import { createCa, issueCertificate } from './pki.js';
 import { createLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
 import { stopOnSignals } from './workers.js';
@@ -15,7 +18,6 @@ export interface AgentFlags {
   runtime: string;
   nodes: number;
   nodeNamePrefix: string;
-  nodeName?: string;
   podStartDelay: number;
   cpu?: string;
   memory?: string;
@@ -25,15 +27,49 @@ export interface AgentFlags {
   statusWorkers: number;
   logLevel: string;
   logFormat?: LogFormat;
+  /** Serve the kubelet API on this port (0: any free port); absent: no kubelet API. */
+  kubeletPort?: number;
+  /** The address the API server reaches the kubelet API at (reported as the nodes' InternalIP). */
+  nodeIp: string;
+  /** Client certificates this CA signed may use the kubelet API (kubelet's --client-ca-file). */
+  clientCaFile?: string;
+  /** A bearer token that may use the kubelet API (the API server's --kubelet-client-token-file). */
+  kubeletTokenFile?: string;
+  // The docker runtime's.
+  nodeName?: string;
   podCidr?: string;
-  nodeIp?: string;
-  kubeletPort: number;
   podInfraImage: string;
   clusterDns?: string[];
   clusterDomain: string;
   rootDir?: string;
   containerBackoffBase: number;
   syncFrequency: number;
+}
+
+/**
+ * The kubelet API with a self-signed serving certificate for the node address (the API server does not
+ * verify it, as with --kubelet-insecure-tls).
+ */
+async function startKubeletServer(flags: AgentFlags, runtime: PodRuntime, agent: () => Agent, log: Logger): Promise<KubeletServer> {
+  if (!flags.clientCaFile && !flags.kubeletTokenFile) {
+    throw new Error('--kubelet-port needs --client-ca-file or --kubelet-token-file: the kubelet API runs commands in containers and must know who asks');
+  }
+  const ca = await createCa('pgkube-agent-ca');
+  const serving = await issueCertificate(ca, { commonName: `pgkube-agent@${flags.nodeIp}`, usage: 'server', ipAddresses: [flags.nodeIp] });
+  const server = new KubeletServer({
+    runtime,
+    pods: { get: (ns, name) => agent().podByName(ns, name), list: () => agent().boundPods() },
+    cert: serving.cert + ca.cert,
+    key: serving.key,
+    clientCA: flags.clientCaFile ? readFileSync(flags.clientCaFile, 'utf8') : undefined,
+    tokens: flags.kubeletTokenFile ? [readFileSync(flags.kubeletTokenFile, 'utf8').trim()] : undefined,
+    port: flags.kubeletPort ?? 0,
+    host: flags.nodeIp,
+    log,
+  });
+  await server.start();
+  log.info({ address: flags.nodeIp, port: server.port }, 'kubelet API serving');
+  return server;
 }
 
 /**
@@ -52,20 +88,30 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     userAgent: 'pgkube-agent',
   };
   const client = new Client(config);
-  const stop = new AbortController();
-  let agent: Agent;
-  if (flags.runtime === 'docker') {
-    agent = await dockerAgent(flags, client, log);
-  } else {
-    const runtime = new SimulatedRuntime({ podStartDelayMs: flags.podStartDelay * 1000 });
-    const nodes = Array.from({ length: flags.nodes }, (_, i) => ({ name: `${flags.nodeNamePrefix}${i}`, cpu: flags.cpu ?? '32', memory: flags.memory ?? '256Gi', pods: flags.pods }));
-    agent = new Agent({ client, runtime, nodes, log, statusWorkers: flags.statusWorkers });
+  let runtime: PodRuntime;
+  let nodes: ConstructorParameters<typeof Agent>[0]['nodes'];
+  if (flags.runtime === 'docker') ({ runtime, nodes } = await dockerNode(flags, client, log));
+  else {
+    runtime = new SimulatedRuntime({ podStartDelayMs: flags.podStartDelay * 1000 });
+    nodes = Array.from({ length: flags.nodes }, (_, i) => ({ name: `${flags.nodeNamePrefix}${i}`, cpu: flags.cpu ?? '32', memory: flags.memory ?? '256Gi', pods: flags.pods }));
   }
+  let agent: Agent | undefined;
+  const kubelet = flags.kubeletPort !== undefined ? await startKubeletServer(flags, runtime, () => agent!, log) : undefined;
+  agent = new Agent({
+    client,
+    runtime,
+    nodes,
+    log,
+    statusWorkers: flags.statusWorkers,
+    kubeletEndpoint: kubelet ? { address: flags.nodeIp, port: kubelet.port } : undefined,
+  });
+  const stop = new AbortController();
   const stats = setInterval(() => log.info({ ...agent.stats }, 'agent progress'), 30_000);
   stats.unref();
   stopOnSignals(async () => {
     stop.abort();
     clearInterval(stats);
+    await kubelet?.close();
     await client.close();
   }, log);
   log.info({ server: config.server, nodes: nodeCount, runtime: flags.runtime }, 'agent starting');
@@ -90,11 +136,11 @@ async function choosePodCIDR(client: Client, nodeName: string, flag: string | un
   throw new Error('no free pod CIDR in 10.244.0.0/16: give one with --pod-cidr');
 }
 
-async function dockerAgent(flags: AgentFlags, client: Client, log: Logger): Promise<Agent> {
+/** One node on the local Docker Engine: its runtime, and its shape from the docker host. */
+async function dockerNode(flags: AgentFlags, client: Client, log: Logger) {
   const nodeName = flags.nodeName ?? os.hostname().toLowerCase();
   const podCIDR = await choosePodCIDR(client, nodeName, flags.podCidr);
   if (!/^10\.244\.\d{1,3}\.0\/24$/.test(podCIDR)) throw new Error(`--pod-cidr ${podCIDR}: the docker runtime takes a /24 of the pgkube network 10.244.0.0/16`);
-  const address = flags.nodeIp ?? defaultNodeIP();
   const docker = new Docker();
   const host = await dockerHost(docker);
   const cpu = flags.cpu ?? host.cpu;
@@ -104,7 +150,7 @@ async function dockerAgent(flags: AgentFlags, client: Client, log: Logger): Prom
     docker,
     nodeName,
     podCIDR,
-    hostIP: address,
+    hostIP: flags.nodeIp,
     rootDir: flags.rootDir ?? path.join(os.tmpdir(), 'pgkube-agent', nodeName),
     infraImage: flags.podInfraImage,
     clusterDNS: flags.clusterDns ?? [],
@@ -115,27 +161,7 @@ async function dockerAgent(flags: AgentFlags, client: Client, log: Logger): Prom
     log,
   });
   await runtime.start();
-  log.info({ node: nodeName, podCIDR, address, runtime: host.nodeInfo.containerRuntimeVersion }, 'docker node');
-  return new Agent({
-    client,
-    runtime,
-    log,
-    statusWorkers: flags.statusWorkers,
-    nodes: [
-      {
-        name: nodeName,
-        cpu,
-        memory,
-        pods: flags.pods,
-        podCIDR,
-        address,
-        hostname: nodeName,
-        kubeletPort: flags.kubeletPort,
-        runtimeName: 'docker',
-        nodeInfo: host.nodeInfo,
-      },
-    ],
-  });
+  log.info({ node: nodeName, podCIDR, address: flags.nodeIp, runtime: host.nodeInfo.containerRuntimeVersion }, 'docker node');
+  const node = { name: nodeName, cpu, memory, pods: flags.pods, podCIDR, address: flags.nodeIp, hostname: nodeName, runtimeName: 'docker', nodeInfo: host.nodeInfo };
+  return { runtime, nodes: [node] };
 }
-
-export { DEFAULT_INFRA_IMAGE };

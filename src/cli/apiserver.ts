@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { startApiServer } from '../api/apiserver.js';
+import type { KubeletClientConfig } from '../api/kubelet-proxy.js';
 import { createLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
 import { servingFromFlags } from './serving.js';
@@ -17,12 +19,28 @@ export interface ApiServerFlags extends ServingFlags {
   /** Processes serving the port (node:cluster); 1 serves from this process. */
   workers: number;
   shutdownDelayDuration: number;
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletClientTokenFile?: string;
+}
+
+/** --kubelet-client-certificate/-key (kube-apiserver's) and --kubelet-client-token-file: how we authenticate to node agents. */
+function kubeletClientFromFlags(flags: ApiServerFlags): KubeletClientConfig {
+  if ((flags.kubeletClientCertificate === undefined) !== (flags.kubeletClientKey === undefined)) {
+    throw new Error('--kubelet-client-certificate and --kubelet-client-key go together');
+  }
+  return {
+    cert: flags.kubeletClientCertificate !== undefined ? readFileSync(flags.kubeletClientCertificate, 'utf8') : undefined,
+    key: flags.kubeletClientKey !== undefined ? readFileSync(flags.kubeletClientKey, 'utf8') : undefined,
+    token: flags.kubeletClientTokenFile !== undefined ? readFileSync(flags.kubeletClientTokenFile, 'utf8').trim() : undefined,
+  };
 }
 
 /** `pgkube apiserver`: serves until SIGTERM or SIGINT, then shuts down cleanly. */
 export async function runApiServer(flags: ApiServerFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, worker: workerId() });
   const { tls, authentication, serviceAccounts } = servingFromFlags(flags, logger);
+  const kubeletClient = kubeletClientFromFlags(flags);
   if (isPrimaryOf(flags.workers)) return runPrimary(flags.workers, logger);
   const server = await startApiServer({
     databaseUrl: flags.databaseUrl,
@@ -37,6 +55,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<void> {
     serviceClusterIPRange: flags.serviceClusterIpRange,
     shutdownDelaySeconds: flags.shutdownDelayDuration,
     worker: workerServerOptions(),
+    kubeletClient,
     logger,
   });
   // Tests and scripts read the serving address from the line this prints on stdout.

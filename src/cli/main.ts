@@ -34,6 +34,9 @@ program
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .addOption(new Option('--workers <n>', 'processes serving the port, each a whole API server on the database').env('PGKUBE_WORKERS').argParser(positive).default(1))
   .addOption(new Option('--shutdown-delay-duration <duration>', 'on SIGTERM, how long /readyz fails before the server stops accepting (e.g. 3s, 500ms)').env('PGKUBE_SHUTDOWN_DELAY_DURATION').argParser(duration).default(3, '3s'))
+  .addOption(new Option('--kubelet-client-certificate <file>', 'client certificate (PEM) presented to node agents\' kubelet API').env('PGKUBE_KUBELET_CLIENT_CERTIFICATE'))
+  .addOption(new Option('--kubelet-client-key <file>', 'private key (PEM) of --kubelet-client-certificate').env('PGKUBE_KUBELET_CLIENT_KEY'))
+  .addOption(new Option('--kubelet-client-token-file <file>', 'bearer token presented to node agents\' kubelet API (their --kubelet-token-file)').env('PGKUBE_KUBELET_CLIENT_TOKEN_FILE'))
   .action(runApiServer);
 
 program
@@ -81,8 +84,6 @@ program
   .addOption(new Option('--node-name-prefix <prefix>', 'node names are <prefix><index>').default('sim-node-'))
   .addOption(new Option('--node-name <name>', 'docker runtime: the name of this node (default: the hostname)'))
   .addOption(new Option('--pod-cidr <cidr>', 'docker runtime: pod IPs of this node, a /24 of 10.244.0.0/16 (default: the Node\'s, else the first free one)'))
-  .addOption(new Option('--node-ip <ip>', 'docker runtime: the InternalIP address this node reports (default: the first non-loopback IPv4)'))
-  .addOption(new Option('--kubelet-port <port>', 'docker runtime: port of the kubelet API this node reports (0: any)').argParser(integer).default(10250))
   .addOption(new Option('--pod-infra-image <image>', 'docker runtime: local image of the pod sandbox (the pause role)').default('local/busybox:1'))
   .addOption(new Option('--cluster-dns <ips>', 'docker runtime: DNS server IP(s) for dnsPolicy ClusterFirst (comma-separated)').argParser(commaList))
   .addOption(new Option('--cluster-domain <domain>', 'docker runtime: the cluster\'s DNS domain').default('cluster.local'))
@@ -96,6 +97,10 @@ program
   .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API server (default: 50 per node)').argParser(positive))
   .addOption(new Option('--kube-api-burst <n>', 'burst of requests to the API server (default: 100 per node)').argParser(positive))
   .addOption(new Option('--status-workers <n>', 'pod status writes in flight at once').argParser(positive).default(32))
+  .addOption(new Option('--kubelet-port <port>', 'serve the kubelet API (logs, exec, attach, port-forward) on this port, 0: any free one (default: not served)').argParser(integer))
+  .addOption(new Option('--node-ip <ip>', 'address the API server reaches the kubelet API at (the nodes\' InternalIP)').default('127.0.0.1'))
+  .addOption(new Option('--client-ca-file <file>', 'CA bundle (PEM): client certificates it signed may use the kubelet API'))
+  .addOption(new Option('--kubelet-token-file <file>', 'bearer token that may use the kubelet API'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
   .addOption(new Option('--log-format <format>', 'text (klog lines) or json (klog JSON) (default: text on a terminal, else json)').env('PGKUBE_LOG_FORMAT').choices(LOG_FORMATS))
   .action(runAgent);

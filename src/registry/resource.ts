@@ -89,6 +89,20 @@ export interface SpecialRequest {
   stores: Map<string, GenericStore>;
   /** Issues service account tokens (serviceaccounts/token); absent when the server has no signing key. */
   serviceAccountTokens?: ServiceAccountTokens;
+  /** What follows the subresource in the path (nodes/{name}/proxy/{subpath}), without a leading slash. */
+  subpath?: string;
+}
+
+/**
+ * Where a connect subresource (pods/log, exec, attach, portforward; nodes/proxy) is served: the kubelet
+ * API of a node. The HTTP layer proxies the request there, upgrades included.
+ */
+export interface KubeletTarget {
+  node: string;
+  host: string;
+  port: number;
+  /** Path and query on the kubelet API. */
+  path: string;
 }
 
 /** The answer to a special request: an HTTP code and the JSON body (a string is sent as is). */
@@ -97,6 +111,8 @@ export interface SpecialResponse {
   body: unknown;
   /** Sent as is with this type when given (a log stream is text/plain). */
   contentType?: string;
+  /** Instead of `body`: proxy the request to this kubelet API location. */
+  proxy?: KubeletTarget;
 }
 
 /**

@@ -11,7 +11,7 @@ import { kubectlBinaries, runKubectl } from '../support/kubectl.js';
 let f: ApiFixture;
 const NS = 'agentless';
 const PODS = `/api/v1/namespaces/${NS}/pods`;
-const NO_KUBELET = 'error dialing backend: no node agent serves the kubelet API of node "n1": pgkube runs no kubelet API for the API server to connect to';
+const NO_KUBELET = 'error dialing backend: no node agent serves the kubelet API of node "n1": the node reports no kubelet endpoint (an address and status.daemonEndpoints.kubeletEndpoint.Port)';
 
 beforeAll(async () => {
   f = await apiFixture();

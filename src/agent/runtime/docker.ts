@@ -15,7 +15,7 @@ import type { FoundContainer, WorkerEnv } from '../docker/pod-worker.js';
 import { PodIPPool } from '../ip-pool.js';
 import { RuntimeStreamError } from '../runtime.js';
 import type { ContainerStreams, LogOptions, PodRuntime, RuntimePodStatus, StreamOptions } from '../runtime.js';
-import { connectToPod, dockerAttach, dockerExec, dockerLogs } from '../docker/streams.js';
+import { dockerAttach, dockerExec, dockerLogs, dockerPortForward } from './docker-streams.js';
 import type { Duplex, Readable } from 'node:stream';
 
 export const DEFAULT_INFRA_IMAGE = 'local/busybox:1';
@@ -209,7 +209,7 @@ export class DockerRuntime implements PodRuntime {
       if (opts.previous) throw new RuntimeStreamError(400, `previous terminated container "${container}" in pod "${w.description}" not found`);
       throw new RuntimeStreamError(400, `container "${container}" in pod "${w.description}" is waiting to start: no log yet`);
     }
-    return dockerLogs(this.docker, id, c.tty, opts);
+    return dockerLogs(this.docker, id, opts);
   }
 
   async exec(uid: string, container: string, cmd: string[], opts: StreamOptions): Promise<ContainerStreams> {
@@ -221,13 +221,13 @@ export class DockerRuntime implements PodRuntime {
   async attach(uid: string, container: string, opts: StreamOptions): Promise<ContainerStreams> {
     const { c } = this.containerOf(uid, container);
     if (!c.id || !c.running) throw new RuntimeStreamError(400, `container not found ("${container}")`);
-    return dockerAttach(this.docker, c.id, c.tty, opts);
+    return dockerAttach(this.docker, c.id, opts);
   }
 
   async portForward(uid: string, port: number): Promise<Duplex> {
     const w = this.worker(uid);
     if (!w.ip) throw new RuntimeStreamError(400, `pod ${w.description} has no IP yet`);
-    return connectToPod(w.ip, port, w.description);
+    return dockerPortForward(w.ip, port);
   }
 
   close(): void {

@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import type { Duplex, Readable } from 'node:stream';
 import type { Pod } from '../../client/index.js';
 import { RuntimeStreamError } from '../runtime.js';
-import type { ContainerStreams, LogOptions, PodRuntime, RuntimeContainerStatus, RuntimePodStatus } from '../runtime.js';
+import type { ContainerStreams, LogOptions, PodRuntime, RuntimeContainerStatus, RuntimePodStatus, StreamOptions } from '../runtime.js';
 
 export const EXIT_CODE_ANNOTATION = 'pgkube.io/simulate-exit-code';
 export const RUN_SECONDS_ANNOTATION = 'pgkube.io/simulate-run-seconds';
@@ -206,17 +206,17 @@ export class SimulatedRuntime implements PodRuntime {
     return out;
   }
 
-  async exec(uid: string, container: string): Promise<ContainerStreams> {
+  async exec(uid: string, container: string, _cmd: string[], _opts: StreamOptions): Promise<ContainerStreams> {
     this.container(uid, container);
     throw new RuntimeStreamError(400, 'the simulated runtime runs no processes: exec is not supported');
   }
 
-  async attach(uid: string, container: string): Promise<ContainerStreams> {
+  async attach(uid: string, container: string, _opts: StreamOptions): Promise<ContainerStreams> {
     this.container(uid, container);
     throw new RuntimeStreamError(400, 'the simulated runtime runs no processes: attach is not supported');
   }
 
-  async portForward(uid: string): Promise<Duplex> {
+  async portForward(uid: string, _port: number): Promise<Duplex> {
     if (!this.pods.has(uid)) throw new RuntimeStreamError(404, `pod ${uid} is not known to the simulated runtime`);
     throw new RuntimeStreamError(400, 'the simulated runtime has no pod network: port-forward is not supported');
   }

@@ -1,17 +1,22 @@
 /**
- * The subresources kube-apiserver serves by connecting to a kubelet (pods/log, exec, attach, portforward,
- * proxy; nodes/proxy) or to a Service's endpoints (services/proxy). pgkube has no kubelet API to connect
- * to, so after upstream's own checks (the object exists, the container is valid, the pod has a node, the
- * node exists, the service has endpoints) each answers what kube-apiserver answers when it cannot reach
- * the backend: 503 with a message that says why.
+ * The subresources kube-apiserver serves by connecting to a kubelet (pods/log, exec, attach, portforward;
+ * nodes/proxy) or to a pod or a Service's endpoints (pods/proxy, services/proxy). After upstream's own
+ * checks (the object exists, the container is valid, the pod has a node, the node exists) the kubelet ones
+ * answer where the node's agent serves its kubelet API (its InternalIP and daemonEndpoints port), and the
+ * HTTP layer proxies the request there. A node that reports no kubelet endpoint, and the pod and service
+ * proxies (nothing routes to pod IPs yet), answer what kube-apiserver answers when it cannot reach the
+ * backend: 503 with a message that says why.
  */
 import { isPlainObject } from '../../machinery/object.js';
 import type { KubeObject } from '../../machinery/object.js';
 import { badRequest, failureStatus } from '../../machinery/status.js';
 import type { StatusError } from '../../machinery/status.js';
-import type { SpecialHandler, SpecialRequest } from '../resource.js';
+import type { KubeletTarget, SpecialHandler, SpecialRequest, SpecialResponse } from '../resource.js';
 
 const NO_KUBELET = 'pgkube runs no kubelet API for the API server to connect to';
+const NO_ENDPOINT = 'the node reports no kubelet endpoint (an address and status.daemonEndpoints.kubeletEndpoint.Port)';
+/** Address types tried in order (kube-apiserver's --kubelet-preferred-address-types, InternalIP first). */
+const ADDRESS_TYPES = ['InternalIP', 'ExternalIP', 'InternalDNS', 'ExternalDNS', 'Hostname'];
 
 function containerNames(pod: KubeObject): string[] {
   const spec = isPlainObject(pod.spec) ? pod.spec : {};
@@ -40,11 +45,43 @@ function unreachable(message: string): StatusError {
   return failureStatus({ code: 503, reason: 'ServiceUnavailable', message });
 }
 
-/** The node must exist (kubelet connection info comes from it); then there is no kubelet to dial. */
-async function dialKubelet(req: SpecialRequest, nodeName: string): Promise<never> {
-  await req.stores.get('/v1/nodes')!.get('', nodeName);
-  throw unreachable(`error dialing backend: no node agent serves the kubelet API of node "${nodeName}": ${NO_KUBELET}`);
+/** The node must exist: its kubelet's address and port come from its status (kubelet's ConnectionInfo). */
+async function kubeletOf(req: SpecialRequest, nodeName: string, path: string): Promise<SpecialResponse> {
+  const node = (await req.stores.get('/v1/nodes')!.get('', nodeName)).object;
+  const status = isPlainObject(node.status) ? node.status : {};
+  const endpoints = isPlainObject(status.daemonEndpoints) ? status.daemonEndpoints : {};
+  const kubelet = isPlainObject(endpoints.kubeletEndpoint) ? endpoints.kubeletEndpoint : {};
+  const port = typeof kubelet.Port === 'number' ? kubelet.Port : 0;
+  const addresses = Array.isArray(status.addresses) ? status.addresses.filter(isPlainObject) : [];
+  let host = '';
+  for (const type of ADDRESS_TYPES) {
+    const a = addresses.find((x) => x.type === type && typeof x.address === 'string' && x.address !== '');
+    if (a) {
+      host = a.address as string;
+      break;
+    }
+  }
+  if (port <= 0 || host === '') {
+    throw unreachable(`error dialing backend: no node agent serves the kubelet API of node "${nodeName}": ${NO_ENDPOINT}`);
+  }
+  const proxy: KubeletTarget = { node: nodeName, host, port, path };
+  return { code: 200, body: undefined, proxy };
 }
+
+/** The one container of a pod that has one, when the request names none (checkContainer allowed it). */
+function containerOf(pod: KubeObject, query: URLSearchParams): string {
+  return query.get('container') || containerNames(pod)[0] || '';
+}
+
+/** Copies the named query parameters (every value) for the kubelet. */
+function pick(query: URLSearchParams, names: string[]): string {
+  const out = new URLSearchParams();
+  for (const n of names) for (const v of query.getAll(n)) out.append(n, v);
+  const s = out.toString();
+  return s ? `?${s}` : '';
+}
+
+const seg = encodeURIComponent;
 
 function nodeOf(pod: KubeObject): string {
   return isPlainObject(pod.spec) && typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : '';
@@ -59,7 +96,9 @@ export const podLogHandler: SpecialHandler = {
     checkContainer(pod, req.query.get('container') ?? '');
     const node = nodeOf(pod);
     if (node === '') return { code: 200, body: '', contentType: 'text/plain' };
-    return dialKubelet(req, node);
+    const container = containerOf(pod, req.query);
+    const query = pick(req.query, ['follow', 'previous', 'timestamps', 'sinceSeconds', 'sinceTime', 'tailLines', 'limitBytes']);
+    return kubeletOf(req, node, `/containerLogs/${seg(req.namespace)}/${seg(req.name)}/${seg(container)}${query}`);
   },
 };
 
@@ -73,7 +112,11 @@ export function podStreamHandler(verbs: string[], checksContainer: boolean): Spe
       if (checksContainer) checkContainer(pod, req.query.get('container') ?? '');
       const node = nodeOf(pod);
       if (node === '') throw badRequest(`pod ${req.name} does not have a host assigned`);
-      return dialKubelet(req, node);
+      const where = `${seg(req.namespace)}/${seg(req.name)}`;
+      if (req.subresource === 'portforward') return kubeletOf(req, node, `/portForward/${where}${pick(req.query, ['ports'])}`);
+      const container = seg(containerOf(pod, req.query));
+      const query = pick(req.query, [...(req.subresource === 'exec' ? ['command'] : []), 'stdin', 'stdout', 'stderr', 'tty']);
+      return kubeletOf(req, node, `/${req.subresource}/${where}/${container}${query}`);
     },
   };
 }
@@ -92,12 +135,13 @@ export const podProxyHandler: SpecialHandler = {
   },
 };
 
-/** nodes/proxy: the node's kubelet. */
+/** nodes/proxy: the node's kubelet API, at the path after proxy/. */
 export const nodeProxyHandler: SpecialHandler = {
   verbs: PROXY_VERBS,
   connect: true,
   async handle(req) {
-    return dialKubelet(req, req.name.split(':')[0] ?? req.name);
+    const query = req.query.toString();
+    return kubeletOf(req, req.name.split(':')[0] ?? req.name, `/${req.subpath ?? ''}${query ? `?${query}` : ''}`);
   },
 };
 
