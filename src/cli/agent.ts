@@ -59,7 +59,8 @@ async function startKubeletServer(flags: AgentFlags, runtime: PodRuntime, agent:
   const server = new KubeletServer({
     runtime,
     pods: { get: (ns, name) => agent().podByName(ns, name), list: () => agent().boundPods() },
-    cert: serving.cert + ca.cert,
+    // PEM blocks one after the other need a line break between them.
+    cert: `${serving.cert.trimEnd()}\n${ca.cert}`,
     key: serving.key,
     clientCA: flags.clientCaFile ? readFileSync(flags.clientCaFile, 'utf8') : undefined,
     tokens: flags.kubeletTokenFile ? [readFileSync(flags.kubeletTokenFile, 'utf8').trim()] : undefined,

@@ -4,6 +4,11 @@
  * (environment, configMap/secret/downwardAPI/projected volumes, /etc/hosts, resolv.conf).
  */
 import { jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import { resources } from '../../src/client/index.js';
 import type { Event, Pod } from '../../src/client/index.js';
 import { waitFor } from '../support/wait.js';
@@ -14,17 +19,34 @@ jest.setTimeout(180_000);
 
 let dc: DockerCluster;
 let node: string;
+let tokenDir: string;
 const cidr = randomPodCIDR();
+const TOKEN = randomBytes(16).toString('hex');
+
+/** GET on the agent's kubelet API (self-signed serving certificate, bearer token). */
+function kubeletGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path, rejectUnauthorized: false, headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+  });
+}
 
 beforeAll(async () => {
   if (!dockerAvailable) return;
+  tokenDir = mkdtempSync(path.join(os.tmpdir(), 'pgkube-kubelet-token-'));
+  writeFileSync(path.join(tokenDir, 'token'), TOKEN);
   dc = await startDockerCluster();
-  node = dc.startAgent(['--pod-cidr', cidr, '--cluster-dns', '10.96.0.10', '--kubelet-port', '10455']).node;
+  node = dc.startAgent(['--pod-cidr', cidr, '--cluster-dns', '10.96.0.10', '--kubelet-port', '0', '--kubelet-token-file', path.join(tokenDir, 'token')]).node;
   await waitForNodeReady(dc.client, node);
 });
 
 afterAll(async () => {
   if (dc) await dc.stop();
+  if (tokenDir) rmSync(tokenDir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -38,7 +60,9 @@ dockerTest('the node registers with the docker host as its runtime, its pod CIDR
   expect(n.spec?.podCIDR).toBe(cidr);
   expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^docker:\/\/\d+\./);
   expect(n.status?.nodeInfo?.kernelVersion).not.toBe('simulated');
-  expect(n.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(10455);
+  // --kubelet-port 0: the port the kubelet API got, at the node's InternalIP.
+  expect(n.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBeGreaterThan(0);
+  expect(n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address).toBe('127.0.0.1');
   expect(n.status?.addresses?.map((a) => a.type)).toEqual(['InternalIP', 'Hostname']);
   expect(Number(n.status?.capacity?.cpu)).toBeGreaterThan(0);
   expect(n.status?.capacity?.memory).toMatch(/^\d+Ki$/);
@@ -63,7 +87,7 @@ dockerTest('init container, sidecar and app container: Running and Ready with ku
         { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
       ],
       initContainers: [
-        { name: 'setup', image: 'local/busybox:1', command: ['sh', '-c', 'echo initialized > /work/init.txt'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+        { name: 'setup', image: 'local/busybox:1', command: ['sh', '-c', 'echo initialized | tee /work/init.txt'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
         { name: 'helper', image: 'local/busybox:1', restartPolicy: 'Always', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'] },
       ],
       containers: [
@@ -157,6 +181,10 @@ dockerTest('init container, sidecar and app container: Running and Ready with ku
   expect(execInPod(running, 'helper', ['hostname', '-i']).trim()).toContain(st.podIP!);
   // Limits as kubelet maps them: memory in bytes, CPU as a CFS quota per 100 ms period, shares from the request.
   expect(inspectInPod(running, 'main', '{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuShares}}')).toBe(`${64 * 1024 * 1024} 50000 100000 512`);
+
+  // The kubelet API serves the init container's log from docker.
+  const port = (await dc.client.resource(resources.nodes).get(node)).status!.daemonEndpoints!.kubeletEndpoint!.Port;
+  expect(await kubeletGet(port, '/containerLogs/default/web/setup')).toEqual({ status: 200, body: 'initialized\n' });
 
   // A configMap update reaches the volume (atomic swap of ..data).
   await dc.client.resource(resources.configmaps, 'default').patch('app-config', { data: { 'greeting.txt': 'bonjour' } }, 'merge');

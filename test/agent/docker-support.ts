@@ -73,12 +73,20 @@ export async function startDockerCluster(): Promise<DockerCluster> {
     const chunks: string[] = [];
     child.stdout!.on('data', (c: Buffer) => chunks.push(c.toString()));
     child.stderr!.on('data', (c: Buffer) => chunks.push(c.toString()));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let stopping = false;
+    const exited = new Promise<void>((r) =>
+      child.once('exit', (code) => {
+        // An agent that dies on its own says why (the test then times out waiting for its node).
+        if (!stopping && code !== 0) process.stderr.write(`agent ${node} exited with ${code}:\n${chunks.join('')}\n`);
+        r();
+      }),
+    );
     const a: AgentProcess = {
       node,
       child,
       output: () => chunks.join(''),
       async stop() {
+        stopping = true;
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
