@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resources } from '../../src/client/index.js';
 import type { Event, Pod } from '../../src/client/index.js';
+import { kubectlPath, runKubectl } from '../support/kubectl.js';
 import { waitFor } from '../support/wait.js';
 import { dockerAvailable, dockerTest, execInPod, inspectInPod, randomPodCIDR, startDockerCluster, waitForNodeReady, waitForPod } from './docker-support.js';
 import type { DockerCluster } from './docker-support.js';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   if (!dockerAvailable) return;
   tokenDir = mkdtempSync(path.join(os.tmpdir(), 'pgkube-kubelet-token-'));
   writeFileSync(path.join(tokenDir, 'token'), TOKEN);
-  dc = await startDockerCluster();
+  dc = await startDockerCluster(['--kubelet-client-token-file', path.join(tokenDir, 'token')]);
   node = dc.startAgent(['--pod-cidr', cidr, '--cluster-dns', '10.96.0.10', '--kubelet-port', '0', '--kubelet-token-file', path.join(tokenDir, 'token')]).node;
   await waitForNodeReady(dc.client, node);
 });
@@ -185,6 +186,14 @@ dockerTest('init container, sidecar and app container: Running and Ready with ku
   // The kubelet API serves the init container's log from docker.
   const port = (await dc.client.resource(resources.nodes).get(node)).status!.daemonEndpoints!.kubeletEndpoint!.Port;
   expect(await kubeletGet(port, '/containerLogs/default/web/setup')).toEqual({ status: 200, body: 'initialized\n' });
+
+  // And through the API server's proxy, for kubectl.
+  const kubectl = await kubectlPath();
+  const logs = await runKubectl(kubectl, ['logs', 'web', '-c', 'setup'], { server: dc.cluster.url });
+  expect(logs.stdout).toBe('initialized\n');
+  const ex = await runKubectl(kubectl, ['exec', 'web', '-c', 'main', '--', 'sh', '-c', 'echo $POD_NAME; cat /work/init.txt; exit 3'], { server: dc.cluster.url });
+  expect(ex.stdout).toBe('web\ninitialized\n');
+  expect(ex.code).toBe(3);
 
   // A configMap update reaches the volume (atomic swap of ..data).
   await dc.client.resource(resources.configmaps, 'default').patch('app-config', { data: { 'greeting.txt': 'bonjour' } }, 'merge');

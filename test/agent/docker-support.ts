@@ -58,8 +58,8 @@ export function randomPodCIDR(): string {
   return `10.244.${100 + Math.floor(Math.random() * 150)}.0/24`;
 }
 
-export async function startDockerCluster(): Promise<DockerCluster> {
-  const cluster = await startCluster({});
+export async function startDockerCluster(apiServerArgs: string[] = []): Promise<DockerCluster> {
+  const cluster = await startCluster({ apiServerArgs });
   const client = new Client({ server: cluster.url, qps: 200, burst: 400 });
   const agents: AgentProcess[] = [];
   const rootDir = mkdtempSync(path.join(os.tmpdir(), 'pgkube-docker-test-'));

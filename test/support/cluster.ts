@@ -26,6 +26,8 @@ export interface ClusterOptions {
   /** Extra flags for every controller-manager process (e.g. short leader-election periods). */
   controllerManagerArgs?: string[];
   scheduler?: boolean;
+  /** Extra flags for the apiserver process (e.g. --kubelet-client-token-file). */
+  apiServerArgs?: string[];
   /** Nodes of one `pgkube agent --runtime simulated` process. */
   simulatedNodes?: number;
 }
@@ -123,7 +125,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pgkube-cluster-'));
   let apiserver: ApiServerProcess;
   try {
-    apiserver = await spawnApiServer(db.url);
+    apiserver = await spawnApiServer(db.url, opts.apiServerArgs ?? []);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     await db.drop();
