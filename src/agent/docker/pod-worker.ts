@@ -7,12 +7,10 @@
  * and never run twice at once.
  */
 import { promises as fs } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Container, ContainerState, Lifecycle, LifecycleHandler, Logger, ObjectReference, Pod } from '../../client/index.js';
 import type { EventRecorder } from '../../client/index.js';
-import { parseQuantity } from '../../machinery/quantity.js';
 import type { PodIPPool } from '../ip-pool.js';
 import type { RuntimeContainerStatus, RuntimePodStatus } from '../runtime.js';
 import { metaTime, normalizeImage } from '../runtime/simulated.js';
@@ -23,8 +21,9 @@ import type { DnsSettings } from './dns.js';
 import type { PodPlacementInfo } from './downward.js';
 import { execIn, localImage, offlinePullError, reportedImageID, terminatedState, toMetaTime } from './engine.js';
 import type { LocalImage } from './engine.js';
+import { containerCreateOptions } from './container-config.js';
 import { containerEnv } from './env.js';
-import { expand } from './expansion.js';
+import { runHook } from './hooks.js';
 import { containerName, LABEL_CONTAINER_NAME, LABEL_POD_IP, LABEL_RESTART_COUNT, LABEL_ROLE, NETWORK_NAME, podLabels, SANDBOX_NAME } from './labels.js';
 import { kubeletPhase } from './phase.js';
 import { ProbeWorker } from './probes.js';
@@ -436,7 +435,6 @@ export class PodWorker {
     const c = rec.spec;
     const { env, invalid } = await containerEnv(pod, c, this.env.api, this.placement());
     for (const i of invalid) this.event('Warning', 'InvalidEnvironmentVariableNames', `Keys [${i.keys.join(', ')}] from the EnvFrom ${i.source} were skipped since they are considered invalid environment variable names.`, rec);
-    const lookup = (n: string) => env.get(n);
     await this.volumes.prepareSubPaths(pod, c);
     const { binds, mounts } = this.volumes.mountsFor(pod, c);
     const dir = this.volumes.dir;
@@ -446,50 +444,18 @@ export class PodWorker {
     await fs.writeFile(termFile, '');
     await fs.chmod(termFile, 0o666);
     binds.push(`${termFile}:${c.terminationMessagePath ?? '/dev/termination-log'}`);
-    const limits = c.resources?.limits ?? {};
-    const requests = c.resources?.requests ?? {};
-    const host: Docker.HostConfig = {
-      NetworkMode: `container:${this.sandboxId}`,
-      IpcMode: `container:${this.sandboxId}`,
-      Binds: binds,
-      Mounts: mounts,
-    };
-    if (limits.memory) host.Memory = parseQuantity(String(limits.memory)).value();
-    if (limits.cpu) {
-      host.CpuPeriod = 100_000;
-      host.CpuQuota = Math.max(1000, Math.ceil(parseQuantity(String(limits.cpu)).milliValue() * 100));
-    }
-    const cpuRequest = requests.cpu ?? limits.cpu;
-    host.CpuShares = cpuRequest ? Math.max(2, Math.floor((parseQuantity(String(cpuRequest)).milliValue() * 1024) / 1000)) : 2;
-    const sc = { ...this.pod.spec?.securityContext, ...c.securityContext };
-    if (c.securityContext?.privileged) host.Privileged = true;
-    if (c.securityContext?.readOnlyRootFilesystem) host.ReadonlyRootfs = true;
-    if (c.securityContext?.capabilities?.add) host.CapAdd = c.securityContext.capabilities.add;
-    if (c.securityContext?.capabilities?.drop) host.CapDrop = c.securityContext.capabilities.drop;
-    const user = sc.runAsUser !== undefined ? `${sc.runAsUser}${sc.runAsGroup !== undefined ? `:${sc.runAsGroup}` : ''}` : undefined;
-    const opts: Docker.ContainerCreateOptions = {
-      name: containerName(this.env.nodeName, pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', c.name, attempt),
-      Image: c.image,
-      Env: [...env].map(([k, v]) => `${k}=${v}`),
-      Labels: {
-        ...podLabels(this.env.nodeName, { uid: this.uid, name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? 'default' }),
-        [LABEL_CONTAINER_NAME]: c.name,
-        [LABEL_RESTART_COUNT]: String(attempt),
-        [LABEL_ROLE]: rec.role,
-      },
-      Tty: c.tty === true,
-      OpenStdin: c.stdin === true,
-      StdinOnce: c.stdinOnce === true,
-      HostConfig: host,
-    };
-    if (c.command) {
-      opts.Entrypoint = c.command.map((s) => expand(s, lookup));
-      opts.Cmd = (c.args ?? []).map((s) => expand(s, lookup));
-    } else if (c.args) opts.Cmd = c.args.map((s) => expand(s, lookup));
-    if (c.workingDir) opts.WorkingDir = c.workingDir;
-    if (user) opts.User = user;
-    if (img.stopSignal) opts.StopSignal = img.stopSignal;
-    return opts;
+    return containerCreateOptions({
+      pod,
+      container: c,
+      role: rec.role,
+      attempt,
+      nodeName: this.env.nodeName,
+      sandboxId: this.sandboxId!,
+      env,
+      binds,
+      mounts,
+      stopSignal: img.stopSignal,
+    });
   }
 
   private async writePodFiles(): Promise<void> {
@@ -663,31 +629,8 @@ export class PodWorker {
   }
 
   /** Runs a lifecycle hook; the error message when it failed. */
-  private async runHook(rec: Rec, h: LifecycleHandler, timeoutMs: number): Promise<string | undefined> {
-    try {
-      if (h.exec) {
-        const r = await execIn(this.env.docker, rec.id!, h.exec.command ?? [], timeoutMs);
-        if (r.exitCode !== 0) return `Exec lifecycle hook (${JSON.stringify(h.exec.command ?? [])}) for Container "${rec.spec.name}" in Pod "${podDesc(this.pod)}" failed - error: command '${(h.exec.command ?? []).join(' ')}' exited with ${r.exitCode}: ${r.output}, message: "${r.output}"`;
-      } else if (h.httpGet) {
-        const g = h.httpGet;
-        const port = typeof g.port === 'number' ? g.port : (rec.spec.ports?.find((p) => p.name === g.port)?.containerPort ?? Number(g.port));
-        const url = `${(g.scheme ?? 'HTTP').toLowerCase()}://${g.host || this.podIP}:${port}${g.path ?? '/'}`;
-        const code = await new Promise<number>((resolve, reject) => {
-          const req = http.get(url, { timeout: timeoutMs }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          });
-          req.on('timeout', () => req.destroy(new Error('timeout')));
-          req.on('error', reject);
-        });
-        if (code < 200 || code >= 400) return `HTTP lifecycle hook (${g.path ?? '/'}) for Container "${rec.spec.name}" in Pod "${podDesc(this.pod)}" failed - error: HTTP status ${code}`;
-      } else if (h.sleep) {
-        await new Promise((r) => setTimeout(r, Math.min(timeoutMs, h.sleep!.seconds * 1000)));
-      }
-      return undefined;
-    } catch (e) {
-      return e instanceof Error ? e.message : String(e);
-    }
+  private runHook(rec: Rec, h: LifecycleHandler, timeoutMs: number): Promise<string | undefined> {
+    return runHook(this.env.docker, h, { id: rec.id!, container: rec.spec, podIP: this.podIP, podDesc: podDesc(this.pod) }, timeoutMs);
   }
 
   /** preStop (within the grace period), then the stop signal, then SIGKILL when the grace period ends. */
