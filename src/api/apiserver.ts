@@ -222,8 +222,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     : http.createServer({ keepAliveTimeout: 65_000 }, app);
   // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY): they go through the same
   // pipeline with a response bound to the raw socket, which the kubelet proxy takes over.
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     markUpgrade(req, head);
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
@@ -265,7 +268,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
           drainTimeoutMs: (opts.shutdownDrainTimeoutSeconds ?? 60) * 1000,
           // Everything committed so far reaches the watchers before their streams end.
           beforeClosingWatches: async () => void (await feed.waitFor(await store.currentRevision(), 2000)),
-          closeWatches: () => hub.closeAll(),
+          // Streams passed through to node agents (exec, attach, port-forward) end with the watches.
+          closeWatches: () => {
+            hub.closeAll();
+            for (const s of upgraded) s.destroy();
+          },
           log: (msg, fields) => logger.info(fields ?? {}, msg),
         });
         await feed.stop();

@@ -72,6 +72,13 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     upstream.on('response', (up) => {
       answered = true;
       upstream.setTimeout(0);
+      if ((up.statusCode ?? 500) >= 300) {
+        void agentError(up, target).then((err) => {
+          sendError(res, err);
+          resolve();
+        });
+        return;
+      }
       res.statusCode = up.statusCode ?? 502;
       for (const h of ['content-type', 'cache-control', 'content-encoding']) {
         const v = up.headers[h];
@@ -134,6 +141,42 @@ export function proxyUpgrade(req: IncomingMessage, res: ServerResponse, target: 
       upstream.on('close', done);
       client.on('error', done);
     });
+  });
+}
+
+const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 500: 'InternalError', 503: 'ServiceUnavailable' };
+
+/**
+ * An agent's error answer (a Status, or kubelet-style plain text) as our own Status with its code and
+ * message, so that kubectl prints the agent's words ("previous terminated container ... not found").
+ * The agent refusing our credentials is our failure, not the client's: 500.
+ */
+function agentError(up: IncomingMessage, target: KubeletTarget): Promise<Error> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    up.on('data', (c: Buffer) => {
+      if (size < 64 * 1024) chunks.push(c);
+      size += c.length;
+    });
+    const done = () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as { message?: unknown };
+        if (typeof parsed.message === 'string') message = parsed.message;
+      } catch {
+        // plain text, as kubelet writes its errors
+      }
+      const code = up.statusCode ?? 500;
+      if (code === 401 || code === 403) {
+        resolve(failureStatus({ code: 500, reason: 'InternalError', message: `the node agent of node "${target.node}" refused the API server's credentials: ${message}` }));
+        return;
+      }
+      resolve(failureStatus({ code, reason: REASONS[code] ?? '', message }));
+    };
+    up.on('end', done);
+    up.on('error', done);
   });
 }
 

@@ -33,7 +33,7 @@ export interface ClassifiedRequest {
   labels: RequestLabels;
   /** Resource requests the catalog serves (the request log names their resource). */
   served: boolean;
-  /** Watches: they hold their connection and are counted in apiserver_longrunning_requests. */
+  /** Watches and connections (log, exec, proxy, ...): they hold their connection and are counted in apiserver_longrunning_requests. */
   longRunning: boolean;
   /** GET, HEAD, LIST and WATCH (apiserver_current_inflight_requests request_kind="readOnly"). */
   readOnly: boolean;
@@ -101,7 +101,7 @@ function classify(catalog: Catalog, req: IncomingMessage, ctx: RequestContext): 
     return {
       labels,
       served,
-      longRunning: verb === 'WATCH',
+      longRunning: verb === 'WATCH' || verb === 'CONNECT',
       readOnly: readOnlyMethod,
       probe: false,
       resourceName: info.subresource ? `${gr}/${info.subresource}` : gr,

@@ -59,8 +59,7 @@ async function startKubeletServer(flags: AgentFlags, runtime: PodRuntime, agent:
   const server = new KubeletServer({
     runtime,
     pods: { get: (ns, name) => agent().podByName(ns, name), list: () => agent().boundPods() },
-    // PEM blocks one after the other need a line break between them.
-    cert: `${serving.cert.trimEnd()}\n${ca.cert}`,
+    cert: `${serving.cert.trim()}\n${ca.cert.trim()}\n`,
     key: serving.key,
     clientCA: flags.clientCaFile ? readFileSync(flags.clientCaFile, 'utf8') : undefined,
     tokens: flags.kubeletTokenFile ? [readFileSync(flags.kubeletTokenFile, 'utf8').trim()] : undefined,

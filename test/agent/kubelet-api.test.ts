@@ -5,13 +5,20 @@
  * exec can be checked on any machine. test/agent/streaming-e2e.test.ts does the same against Docker.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { Agent, KubeletServer, SimulatedRuntime } from '../../src/agent/index.js';
 import type { ContainerStreams, StreamOptions, TerminalSize } from '../../src/agent/index.js';
 import { Client } from '../../src/client/index.js';
 import { createCa, issueCertificate } from '../../src/cli/pki.js';
+import { startInProcess } from '../support/apiserver.js';
 import { apiFixture, createNamespace } from '../support/fixture.js';
 import type { ApiFixture } from '../support/fixture.js';
 import { request } from '../support/http.js';
@@ -40,6 +47,15 @@ class ScriptedRuntime extends SimulatedRuntime {
     });
     if (!opts.stdin) stdin.end();
     return { stdin, stdout, stderr, resize: (s) => this.resizes.push(s), exitCode, close: () => {} };
+  }
+
+  /** The pod's "network" is this machine's loopback: port-forward reaches the test's own TCP server. */
+  override portForward(_uid: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const conn = net.connect(port, '127.0.0.1');
+      conn.once('connect', () => resolve(conn));
+      conn.once('error', reject);
+    });
   }
 }
 
@@ -176,6 +192,82 @@ test('the API server proxies logs and nodes/proxy, and says when it cannot dial 
   const dead = await request(f.base, 'GET', `/api/v1/namespaces/${NS}/pods/orphan/log`);
   expect(dead.status).toBe(503);
   expect(dead.json?.message).toMatch(/^error dialing backend: dial tcp 127\.0\.0\.1:1: connect ECONNREFUSED/);
+});
+
+describe('@kubernetes/client-node', () => {
+  let kc: k8s.KubeConfig;
+  beforeAll(() => {
+    kc = new k8s.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: f.base, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+  });
+
+  test('Exec: stdin to stdout, the exit code in the status callback', async () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+      const stdin = new PassThrough();
+      new k8s.Exec(kc).exec(NS, 'p1', 'c', ['upper', '4'], stdout, stderr, stdin, false, resolve).catch(reject);
+      stdin.end('from client-node');
+    });
+    expect(out).toBe('FROM CLIENT-NODE');
+    expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '4' }] } });
+  });
+
+  test('PortForward over the v4 channel protocol reaches the port', async () => {
+    const echo = net.createServer((c) => c.on('data', (d: Buffer) => c.end(`echo:${d.toString()}`)));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const port = (echo.address() as net.AddressInfo).port;
+    try {
+      const output = new PassThrough();
+      let got = '';
+      const answered = new Promise<void>((resolve) => output.on('data', (c: Buffer) => ((got += c.toString()), got.includes('echo:') ? resolve() : undefined)));
+      const input = new PassThrough();
+      const ws = await new k8s.PortForward(kc).portForward(NS, 'p1', [port], output, null, input);
+      input.write('ping');
+      await answered;
+      expect(got).toBe('echo:ping');
+      (ws as { close(): void }).close();
+    } finally {
+      echo.close();
+    }
+  });
+});
+
+describe('through an HTTPS API server with client certificates', () => {
+  let tls: Awaited<ReturnType<typeof startInProcess>>;
+  let dir: string;
+  let kubeconfig: string;
+  beforeAll(async () => {
+    const ca = await createCa('kapi-tls-ca');
+    const serving = await issueCertificate(ca, { commonName: 'apiserver', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const admin = await issueCertificate(ca, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' });
+    // The same database as the plain server: the agent's node and pods are there already.
+    tls = await startInProcess(f.db.url, { tls: { cert: serving.cert, key: serving.key, clientCA: ca.cert }, kubeletClient: { cert: clientCert.cert, key: clientCert.key } });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kapi-tls-'));
+    const write = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+    kubeconfig = write('kubeconfig', [
+      'apiVersion: v1', 'kind: Config',
+      `clusters: [{name: c, cluster: {server: "${tls.url}", certificate-authority: "${write('ca.crt', ca.cert)}"}}]`,
+      `users: [{name: u, user: {client-certificate: "${write('admin.crt', admin.cert)}", client-key: "${write('admin.key', admin.key)}"}}]`,
+      'contexts: [{name: x, context: {cluster: c, user: u}}]', 'current-context: x', '',
+    ].join('\n'));
+  });
+  afterAll(async () => {
+    await tls?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(binaries.filter((b) => ['1.27', '1.33'].includes(b.minor)).map((b) => [b.minor, b.path] as const))('kubectl %s exec (the API server presents its kubelet client certificate)', async (_minor, kubectl) => {
+    const r = await runKubectl(kubectl, ['-n', NS, 'exec', '-i', 'p1', '--', 'upper'], { kubeconfig, input: 'over tls' });
+    expect(r).toMatchObject({ code: 0, stdout: 'OVER TLS' });
+  });
 });
 
 describe.each(binaries.filter((b) => ['1.27', '1.33'].includes(b.minor)).map((b) => [b.minor, b.path] as const))('kubectl %s', (_minor, kubectl) => {

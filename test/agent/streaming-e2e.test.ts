@@ -7,7 +7,7 @@
  * the docker runtime; the streaming code under test is the product's. Needs Docker: without it (`docker
  * info` fails) the suite is skipped with a name that says so.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -33,6 +33,14 @@ function dockerProblem(): string | undefined {
 }
 
 const problem = dockerProblem();
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const NS = 'streams';
 const NODE = 'stream-node';
 const POD = 'web';
@@ -193,6 +201,12 @@ suite(title, () => {
       expect(tail.stdout.trim().split('\n')).toEqual([marker]);
       const stamped = await run(['logs', '--tail=1', '--timestamps', POD]);
       expect(stamped.stdout).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d+Z ${marker}\\n$`));
+      expect(await run(['logs', '--limit-bytes=3', POD])).toMatchObject({ code: 0, stdout: 'sta' });
+      const recent = await run(['logs', '--since=1h', POD]);
+      expect(recent.stdout.startsWith('started\n')).toBe(true);
+      const previous = await run(['logs', '--previous', POD]);
+      expect(previous.code).toBe(1);
+      expect(previous.stderr).toContain('previous terminated container "main" not found');
     });
 
     test('exec with stdin, and a non-zero exit code comes back as kubectl\'s', async () => {
@@ -201,6 +215,42 @@ suite(title, () => {
       expect(lastSession('exec')).toBe(expectedProtocols(minor).exec);
       const failed = await run(['exec', POD, '--', 'sh', '-c', 'exit 3']);
       expect(failed.code).toBe(3);
+    });
+
+    test('attach sees what the main process writes', async () => {
+      const marker = `attached-${minor}-${Date.now()}`;
+      const child = spawnKubectl(kubectl, ['--server', f.base, '-n', NS, 'attach', POD]);
+      try {
+        const seen = waitForOutput(child, new RegExp(marker));
+        // Until the attach is up, lines written are not seen by it: write until one is.
+        let done = false;
+        void seen.finally(() => (done = true)).catch(() => {});
+        while (!done) {
+          await run(['exec', POD, '--', 'sh', '-c', `echo ${marker} > /proc/1/fd/1`]);
+          await Promise.race([seen.catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+        }
+        await seen;
+      } finally {
+        child.kill();
+      }
+      expect(lastSession('attach')).toBe(expectedProtocols(minor).exec);
+    });
+
+    (hasScript ? test : test.skip)(`exec -it with a terminal (its size reaches the process)${hasScript ? '' : ' (skipped: no script(1) to give kubectl a terminal)'}`, async () => {
+      // script(1) gives kubectl a terminal of 33 rows and 101 columns; the process reads its own size.
+      // busybox stty reports the size only onto the terminal itself; the pause lets kubectl's first
+      // resize (sent as the session opens, applied once the process started) land before it reads.
+      const probe = 'sleep 1; printf size=; stty size';
+      const inner = `stty rows 33 cols 101; ${kubectl} --server ${f.base} -n ${NS} exec -it ${POD} -- sh -c '${probe}'`;
+      const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('script', ['-qec', inner, '/dev/null'], { env: { PATH: process.env.PATH, HOME: tmp, KUBECONFIG: '/dev/null', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+      expect(r.out).toContain('size=33 101');
+      expect(r.code).toBe(0);
     });
 
     test('cp to and from the pod', async () => {

@@ -6,6 +6,7 @@
  * logs() gives it for assertion messages.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,11 @@ export interface ClusterOptions {
   apiServerArgs?: string[];
   /** Nodes of one `pgkube agent --runtime simulated` process. */
   simulatedNodes?: number;
+  /**
+   * The agent serves its kubelet API (--kubelet-port 0) and the apiserver proxies logs, exec and
+   * port-forward to it, both holding one shared token.
+   */
+  kubeletApi?: boolean;
 }
 
 export interface RoleProcess {
@@ -125,7 +131,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pgkube-cluster-'));
   let apiserver: ApiServerProcess;
   try {
-    apiserver = await spawnApiServer(db.url, opts.apiServerArgs ?? []);
+    const tokenFile = path.join(dir, 'kubelet-token');
+    if (opts.kubeletApi) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+    apiserver = await spawnApiServer(db.url, [...(opts.kubeletApi ? ['--kubelet-client-token-file', tokenFile] : []), ...(opts.apiServerArgs ?? [])]);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     await db.drop();
@@ -143,7 +151,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
   if (opts.controllerManager) startControllerManager();
   if (opts.scheduler) processes.push(spawnRole('scheduler', ['scheduler', ...common]));
-  if (opts.simulatedNodes) processes.push(spawnRole('agent', ['agent', ...common, '--runtime', 'simulated', '--nodes', String(opts.simulatedNodes)]));
+  const kubeletArgs = opts.kubeletApi ? ['--kubelet-port', '0', '--kubelet-token-file', path.join(dir, 'kubelet-token')] : [];
+  if (opts.simulatedNodes) processes.push(spawnRole('agent', ['agent', ...common, '--runtime', 'simulated', '--nodes', String(opts.simulatedNodes), ...kubeletArgs]));
 
   const stopping = new Set<RoleProcess>();
   const logs = () => processes.map((p, i) => `----- ${p.role} #${i} (pid ${p.child.pid}) -----\n${p.output()}`).join('\n');

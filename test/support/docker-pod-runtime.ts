@@ -124,7 +124,7 @@ export class DockerPodRuntime implements PodRuntime {
   }
 
   logs(uid: string, container: string, opts: LogOptions): Promise<Readable> {
-    if (opts.previous) return Promise.reject(new RuntimeStreamError(400, `previous terminated container "${container}" in pod not found`));
+    if (opts.previous) return Promise.reject(new RuntimeStreamError(400, `previous terminated container "${container}" not found: this test runner never restarts containers`));
     return dockerLogs(this.docker, this.containerId(uid, container), opts);
   }
 

@@ -190,7 +190,7 @@ export class SimulatedRuntime implements PodRuntime {
    */
   async logs(uid: string, container: string, opts: LogOptions): Promise<Readable> {
     const c = this.container(uid, container);
-    if (opts.previous) throw new RuntimeStreamError(400, `previous terminated container "${container}" in pod not found`);
+    if (opts.previous) throw new RuntimeStreamError(400, `previous terminated container "${container}" not found: the simulated runtime never restarts containers`);
     const startedAt = c.state.running?.startedAt ?? c.state.terminated?.startedAt;
     const out = new PassThrough();
     let text = '';

@@ -23,12 +23,13 @@ import { silentLogger } from '../../client/index.js';
 import type { Logger, Pod } from '../../client/index.js';
 import type { PodRuntime } from '../runtime.js';
 import { serveLogs } from './logs.js';
-import { PORT_FORWARD_PROTOCOL, portForwardStreams } from './port-forward.js';
+import { PORT_FORWARD_PROTOCOL, portForwardStreams, portsFromQuery, websocketPortForward } from './port-forward.js';
 import { failureStatus, serveRemoteCommand, streamOptionsFromQuery } from './remote-command.js';
 import { SpdySession } from './spdy/session.js';
 import { spdyStreams, websocketStreams } from './streams.js';
 import { acceptSpdy, headerValues, negotiate, transportOf, writeRawResponse } from './upgrade.js';
-import { CHANNEL_PROTOCOLS } from './ws-channels.js';
+import type { Transport } from './upgrade.js';
+import { CHANNEL_PROTOCOL_V4, CHANNEL_PROTOCOLS, ChannelSocket } from './ws-channels.js';
 
 /** SPDY exec/attach protocols the server speaks: v5 over SPDY behaves as v4 (stdin's end is the stream's FIN). */
 const SPDY_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -95,6 +96,19 @@ function codeOf(err: unknown): number {
   return typeof c === 'number' && c >= 400 && c < 600 ? c : 500;
 }
 
+/** One upgrade request on its way to a stream session. */
+interface UpgradeCall {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  url: URL;
+  transport: Transport;
+  state: { upgraded: boolean };
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
 class HttpError extends Error {
   constructor(
     readonly code: number,
@@ -106,7 +120,9 @@ class HttpError extends Error {
 
 export class KubeletServer {
   private server?: https.Server;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => this.pickWebSocketProtocol(protocols) });
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols, req) => this.pickWebSocketProtocol(protocols, req) });
+  /** The subprotocols the route of each WebSocket request being accepted speaks, in preference order. */
+  private readonly routeProtocols = new WeakMap<IncomingMessage, string[]>();
   private readonly log: Logger;
   private readonly sockets = new Set<Duplex>();
   port = 0;
@@ -207,8 +223,8 @@ export class KubeletServer {
     res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(failureStatus((err as Error).message, code)));
   }
 
-  private pickWebSocketProtocol(protocols: Set<string>): string | false {
-    return negotiate([...protocols], [...CHANNEL_PROTOCOLS, SPDY_IN_WEBSOCKET_TOKEN]) ?? false;
+  private pickWebSocketProtocol(protocols: Set<string>, req: IncomingMessage): string | false {
+    return negotiate([...protocols], (this.routeProtocols.get(req) ?? []).map((p) => (p === SPDY_IN_WEBSOCKET ? SPDY_IN_WEBSOCKET_TOKEN : p))) ?? false;
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -216,57 +232,80 @@ export class KubeletServer {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const r = route(url.pathname);
     const transport = transportOf(req);
+    /** Set once the protocol switched: an error can no longer be an HTTP answer. */
+    const state = { upgraded: false };
     try {
       if (!this.authenticated(req)) throw new HttpError(401, 'Unauthorized');
       if (!r || (r.kind !== 'exec' && r.kind !== 'attach' && r.kind !== 'portForward')) throw new HttpError(404, `404 page not found: ${url.pathname}`);
       if (transport === 'none') throw new HttpError(400, `unable to upgrade: the protocol "${req.headers.upgrade ?? ''}" is not supported`);
       const pod = this.pod(r.namespace, r.pod);
-      const uid = pod.metadata.uid!;
-      if (r.kind === 'portForward') {
-        const dial = this.requireRuntime('portForward');
-        const onStream = portForwardStreams({ podName: `${r.namespace}/${r.pod}`, podUID: uid, dial: (port) => dial(uid, port) });
-        if (transport === 'spdy') {
-          if (!headerValues(req, 'x-stream-protocol-version').includes(PORT_FORWARD_PROTOCOL)) {
-            throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${headerValues(req, 'x-stream-protocol-version').join(' ')}], server supports [${PORT_FORWARD_PROTOCOL}]`);
-          }
-          if (head.length) socket.unshift(head);
-          acceptSpdy(socket, PORT_FORWARD_PROTOCOL);
-          this.started(r.kind, r.namespace, r.pod, 'spdy', PORT_FORWARD_PROTOCOL);
-          new SpdySession(socket, { onStream });
-          return;
-        }
-        const ws = await this.acceptWebSocket(req, socket, head, [SPDY_IN_WEBSOCKET]);
-        this.started(r.kind, r.namespace, r.pod, 'websocket', SPDY_IN_WEBSOCKET);
-        new SpdySession(createWebSocketStream(ws), { onStream });
-        return;
-      }
-      const opts = streamOptionsFromQuery(url.searchParams);
-      if (!opts.stdin && !opts.stdout && !opts.stderr) throw new HttpError(400, 'you must specify at least 1 of stdin, stdout, stderr');
-      const command = url.searchParams.getAll('command');
-      if (r.kind === 'exec' && command.length === 0) throw new HttpError(400, 'you must specify a command to execute');
-      const start =
-        r.kind === 'exec'
-          ? () => this.requireRuntime('exec')(uid, r.container, command, opts)
-          : () => this.requireRuntime('attach')(uid, r.container, opts);
-      if (transport === 'spdy') {
-        const offered = headerValues(req, 'x-stream-protocol-version');
-        const protocol = negotiate(offered, SPDY_EXEC_PROTOCOLS);
-        if (!protocol) throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${SPDY_EXEC_PROTOCOLS.join(' ')}]`);
-        if (head.length) socket.unshift(head);
-        acceptSpdy(socket, protocol);
-        this.started(r.kind, r.namespace, r.pod, 'spdy', protocol);
-        const client = await spdyStreams(socket, opts);
-        await serveRemoteCommand(client, command, start);
-        return;
-      }
-      const ws = await this.acceptWebSocket(req, socket, head, CHANNEL_PROTOCOLS);
-      this.started(r.kind, r.namespace, r.pod, 'websocket', ws.protocol);
-      await serveRemoteCommand(websocketStreams(ws, ws.protocol, opts), command, start);
+      const call = { req, socket, head, url, transport, state, namespace: r.namespace, name: r.pod, uid: pod.metadata.uid! };
+      if (r.kind === 'portForward') await this.servePortForward(call);
+      else await this.serveRemoteCommand(call, r.kind, r.container);
     } catch (err) {
       const code = codeOf(err);
       if (code === 500) this.log.warn({ err: (err as Error).message, path: url.pathname }, 'kubelet API stream failed');
-      writeRawResponse(socket, code, JSON.stringify(failureStatus((err as Error).message, code)));
+      if (state.upgraded) socket.destroy();
+      else writeRawResponse(socket, code, JSON.stringify(failureStatus((err as Error).message, code)));
     }
+  }
+
+  /** SPDY, SPDY tunnelled in a WebSocket, or the WebSocket channel protocol (one port per channel pair). */
+  private async servePortForward(c: UpgradeCall): Promise<void> {
+    const dial = this.requireRuntime('portForward');
+    const target = { podName: `${c.namespace}/${c.name}`, podUID: c.uid, dial: (port: number) => dial(c.uid, port) };
+    const onStream = portForwardStreams(target);
+    if (c.transport === 'spdy') {
+      const offered = headerValues(c.req, 'x-stream-protocol-version');
+      if (!offered.includes(PORT_FORWARD_PROTOCOL)) {
+        throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${PORT_FORWARD_PROTOCOL}]`);
+      }
+      if (c.head.length) c.socket.unshift(c.head);
+      acceptSpdy(c.socket, PORT_FORWARD_PROTOCOL);
+      c.state.upgraded = true;
+      this.started('portForward', c.namespace, c.name, 'spdy', PORT_FORWARD_PROTOCOL);
+      new SpdySession(c.socket, { onStream });
+      return;
+    }
+    const ports = portsFromQuery(c.url.searchParams);
+    if (negotiate(headerValues(c.req, 'sec-websocket-protocol'), [SPDY_IN_WEBSOCKET, CHANNEL_PROTOCOL_V4]) === CHANNEL_PROTOCOL_V4 && ports.length === 0) {
+      throw new HttpError(400, 'query parameter "port" is required');
+    }
+    const ws = await this.acceptWebSocket(c, [SPDY_IN_WEBSOCKET, CHANNEL_PROTOCOL_V4]);
+    if (ws.protocol === SPDY_IN_WEBSOCKET_TOKEN) {
+      this.started('portForward', c.namespace, c.name, 'websocket', SPDY_IN_WEBSOCKET);
+      new SpdySession(createWebSocketStream(ws), { onStream });
+      return;
+    }
+    this.started('portForward', c.namespace, c.name, 'websocket', ws.protocol);
+    await websocketPortForward(new ChannelSocket(ws, ws.protocol), ports, target);
+  }
+
+  /** exec and attach, over SPDY or the WebSocket channel protocol. */
+  private async serveRemoteCommand(c: UpgradeCall, kind: 'exec' | 'attach', container: string): Promise<void> {
+    const opts = streamOptionsFromQuery(c.url.searchParams);
+    if (!opts.stdin && !opts.stdout && !opts.stderr) throw new HttpError(400, 'you must specify at least 1 of stdin, stdout, stderr');
+    const command = c.url.searchParams.getAll('command');
+    if (kind === 'exec' && command.length === 0) throw new HttpError(400, 'you must specify a command to execute');
+    const start =
+      kind === 'exec'
+        ? () => this.requireRuntime('exec')(c.uid, container, command, opts)
+        : () => this.requireRuntime('attach')(c.uid, container, opts);
+    if (c.transport === 'spdy') {
+      const offered = headerValues(c.req, 'x-stream-protocol-version');
+      const protocol = negotiate(offered, SPDY_EXEC_PROTOCOLS);
+      if (!protocol) throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${SPDY_EXEC_PROTOCOLS.join(' ')}]`);
+      if (c.head.length) c.socket.unshift(c.head);
+      acceptSpdy(c.socket, protocol);
+      c.state.upgraded = true;
+      this.started(kind, c.namespace, c.name, 'spdy', protocol);
+      const client = await spdyStreams(c.socket, opts);
+      await serveRemoteCommand(client, command, start);
+      return;
+    }
+    const ws = await this.acceptWebSocket(c, CHANNEL_PROTOCOLS);
+    this.started(kind, c.namespace, c.name, 'websocket', ws.protocol);
+    await serveRemoteCommand(websocketStreams(ws, ws.protocol, opts), command, start);
   }
 
   private started(kind: StreamSessionInfo['kind'], namespace: string, pod: string, transport: string, protocol: string): void {
@@ -274,14 +313,17 @@ export class KubeletServer {
     this.opts.onSession?.({ kind, namespace, pod, transport, protocol });
   }
 
-  private acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocols: string[]): Promise<WebSocket> {
+  private acceptWebSocket(c: UpgradeCall, protocols: string[]): Promise<WebSocket> {
+    const { req, socket, head } = c;
     const offered = headerValues(req, 'sec-websocket-protocol');
     if (!negotiate(offered, protocols)) {
       throw new HttpError(400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${protocols.join(' ')}]`);
     }
+    this.routeProtocols.set(req, protocols);
     if (offered.includes(SPDY_IN_WEBSOCKET)) {
       req.headers['sec-websocket-protocol'] = offered.map((p) => (p === SPDY_IN_WEBSOCKET ? SPDY_IN_WEBSOCKET_TOKEN : p)).join(', ');
     }
+    c.state.upgraded = true;
     return new Promise((resolve) => this.wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { SpdyStream } from './spdy/session.js';
+import type { ChannelSocket } from './ws-channels.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 
@@ -69,4 +70,54 @@ async function forward(errorStream: SpdyStream, data: SpdyStream, portText: stri
     if (!errorStream.writableEnded) errorStream.end();
   });
   data.on('close', () => conn.destroy());
+}
+
+/**
+ * Port-forward over the WebSocket channel protocol (v4.channel.k8s.io, as @kubernetes/client-node speaks
+ * it): the ports come from the `ports` query; port i uses channel 2i for data and 2i+1 for errors, and
+ * the server's first message on each is the port number (16 bits, little-endian). The socket closes once
+ * every forwarded connection has ended.
+ */
+export async function websocketPortForward(socket: ChannelSocket, ports: number[], target: PortForwardTarget): Promise<void> {
+  await Promise.all(
+    ports.map(async (port, i) => {
+      const data = socket.writable(2 * i);
+      const errors = socket.writable(2 * i + 1);
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16LE(port);
+      data.write(prefix);
+      errors.write(prefix);
+      let conn: Duplex;
+      try {
+        conn = await target.dial(port);
+      } catch (err) {
+        errors.write(`error forwarding port ${port} to pod ${target.podName}, uid ${target.podUID}: ${(err as Error).message}`);
+        return;
+      }
+      const incoming = socket.readable(2 * i);
+      incoming.pipe(conn);
+      conn.on('data', (chunk: Buffer) => data.write(chunk));
+      await new Promise<void>((resolve) => {
+        conn.once('close', () => resolve());
+        conn.once('error', (err) => {
+          errors.write(`error forwarding port ${port} to pod ${target.podName}, uid ${target.podUID}: ${err.message}`);
+          resolve();
+        });
+        incoming.once('end', () => conn.end());
+      });
+    }),
+  );
+  socket.close();
+}
+
+/** The `ports` query parameter (repeated or comma-separated), each 1–65535. */
+export function portsFromQuery(query: URLSearchParams): number[] {
+  const ports: number[] = [];
+  for (const v of query.getAll('ports').flatMap((p) => p.split(','))) {
+    const text = v.trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw Object.assign(new Error(`invalid port "${text}"`), { code: 400 });
+    ports.push(n);
+  }
+  return ports;
 }

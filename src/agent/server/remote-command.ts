@@ -30,6 +30,8 @@ export function streamOptionsFromQuery(query: URLSearchParams): StreamOptions {
 }
 
 interface StatusBody {
+  kind?: 'Status';
+  apiVersion?: 'v1';
   metadata: Record<string, never>;
   status: 'Success' | 'Failure';
   message?: string;
@@ -52,8 +54,9 @@ export function exitCodeStatus(cmd: string[], exitCode: number): StatusBody {
   };
 }
 
+/** Also the body of an HTTP error answer, hence a full Status (clients decode it by its kind). */
 export function failureStatus(message: string, code = 500): StatusBody {
-  return { metadata: {}, status: 'Failure', message, reason: code === 400 ? 'BadRequest' : code === 404 ? 'NotFound' : 'InternalError', code };
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 400 ? 'BadRequest' : code === 404 ? 'NotFound' : 'InternalError', code };
 }
 
 function endStream(w: Writable | undefined, body?: string): Promise<void> {
