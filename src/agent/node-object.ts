@@ -3,7 +3,7 @@
  * system info, the four kubelet conditions with their reasons and messages, daemon endpoints.
  */
 import { createHash } from 'node:crypto';
-import type { Node, NodeCondition, NodeSystemInfo } from '../client/index.js';
+import type { ContainerImage, Node, NodeCondition, NodeSystemInfo } from '../client/index.js';
 
 export interface NodeShape {
   name: string;
@@ -24,6 +24,8 @@ export interface NodeShape {
   /** `simulated` unless told (the node.pgkube.io/runtime label and providerID scheme). */
   runtimeName?: string;
   nodeInfo?: Partial<NodeSystemInfo>;
+  /** Images present on the node (status.images, which the scheduler's image locality scores). */
+  images?: ContainerImage[];
 }
 
 export const KUBELET_PORT = 10250;
@@ -115,7 +117,7 @@ export function buildNode(shape: NodeShape, now: string, bootID: string): Node {
         architecture: 'amd64',
         ...shape.nodeInfo,
       },
-      images: [],
+      images: shape.images ?? [],
     },
   };
 }

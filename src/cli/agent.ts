@@ -162,6 +162,6 @@ async function dockerNode(flags: AgentFlags, client: Client, log: Logger) {
   });
   await runtime.start();
   log.info({ node: nodeName, podCIDR, address: flags.nodeIp, runtime: host.nodeInfo.containerRuntimeVersion }, 'docker node');
-  const node = { name: nodeName, cpu, memory, pods: flags.pods, podCIDR, address: flags.nodeIp, hostname: nodeName, runtimeName: 'docker', nodeInfo: host.nodeInfo };
+  const node = { name: nodeName, cpu, memory, pods: flags.pods, podCIDR, address: flags.nodeIp, hostname: nodeName, runtimeName: 'docker', nodeInfo: host.nodeInfo, images: host.images };
   return { runtime, nodes: [node] };
 }

@@ -68,6 +68,7 @@ dockerTest('the node registers with the docker host as its runtime, its pod CIDR
   expect(Number(n.status?.capacity?.cpu)).toBeGreaterThan(0);
   expect(n.status?.capacity?.memory).toMatch(/^\d+Ki$/);
   expect(n.metadata.labels?.['node.pgkube.io/runtime']).toBe('docker');
+  expect(n.status?.images?.some((i) => i.names?.includes('local/busybox:1'))).toBe(true);
 });
 
 dockerTest('init container, sidecar and app container: Running and Ready with kubelet statuses; env and volumes inside', async () => {
