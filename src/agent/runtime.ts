@@ -15,6 +15,10 @@ export interface RuntimeContainerStatus {
   ready: boolean;
   started: boolean;
   restartCount: number;
+  /** The previous instance's end, once the container restarted (kubelet's lastState). */
+  lastState?: ContainerState;
+  /** An init container with restartPolicy Always: counted with the app containers for readiness. */
+  sidecar?: boolean;
 }
 
 export interface RuntimePodStatus {
@@ -26,6 +30,10 @@ export interface RuntimePodStatus {
   startTime: string;
   initContainers: RuntimeContainerStatus[];
   containers: RuntimeContainerStatus[];
+  /** The pod's IP when the runtime assigns it (else the agent takes one from the node's pool). */
+  podIP?: string;
+  /** The phase when the runtime restarts containers and computes it as kubelet's getPhase does. */
+  phase?: string;
 }
 
 export interface PodRuntime {
@@ -43,6 +51,11 @@ export interface PodRuntime {
   /** Called with the pod's uid whenever its status changed. */
   onChange(listener: (uid: string) => void): void;
   close(): void;
+  /**
+   * Called once the agent knows every pod bound to its nodes: a runtime that found containers of earlier
+   * runs removes those of pods that are gone.
+   */
+  removeOrphans?(liveUids: Set<string>): void;
 
   // Streaming (the kubelet API's containerLogs, exec, attach, portForward). Optional so that a runtime
   // without them still builds: the kubelet API answers a clear Status for what its runtime lacks.

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   /** Extra flags for every controller-manager process (e.g. short leader-election periods). */
   controllerManagerArgs?: string[];
   scheduler?: boolean;
+  /** Extra flags for the apiserver process (e.g. --kubelet-client-token-file). */
+  apiServerArgs?: string[];
   /** Nodes of one `pgkube agent --runtime simulated` process. */
   simulatedNodes?: number;
   /** Extra flags for that agent process (and those of startAgent). */
@@ -146,7 +148,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   try {
     const tokenFile = path.join(dir, 'kubelet-token');
     if (opts.kubeletApi) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-    apiserver = await spawnApiServer(db.url, opts.kubeletApi ? ['--kubelet-client-token-file', tokenFile] : []);
+    apiserver = await spawnApiServer(db.url, [...(opts.kubeletApi ? ['--kubelet-client-token-file', tokenFile] : []), ...(opts.apiServerArgs ?? [])]);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     await db.drop();
