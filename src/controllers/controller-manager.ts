@@ -4,6 +4,8 @@ import os from 'node:os';
 import { Client, EventRecorder, runLeaderElection, SharedInformerFactory } from '../client/index.js';
 import type { Logger, RestConfig } from '../client/index.js';
 import type { ControllerContext } from './context.js';
+import * as endpoints from './endpoints/index.js';
+import * as endpointslice from './endpointslice/index.js';
 import * as garbagecollector from './garbagecollector/index.js';
 import * as namespace from './namespace/index.js';
 import * as podgc from './podgc/index.js';
@@ -15,6 +17,12 @@ export interface ControllerSettings {
   terminatedPodGCThreshold: number;
   podGCCheckPeriodMs?: number;
   podGCQuarantineMs?: number;
+  /** --concurrent-endpoint-syncs (default 5). */
+  concurrentEndpointSyncs?: number;
+  /** --concurrent-service-endpoint-syncs (default 5). */
+  concurrentServiceEndpointSyncs?: number;
+  /** --max-endpoints-per-slice (default 100). */
+  maxEndpointsPerSlice?: number;
 }
 
 interface ControllerEntry {
@@ -30,6 +38,16 @@ interface ControllerEntry {
  * set, replication controller and deployment controllers belong here too, once their modules exist.
  */
 export const CONTROLLERS: ControllerEntry[] = [
+  {
+    name: 'endpoints-controller',
+    alias: endpoints.name,
+    run: (ctx, s) => endpoints.start(ctx, { workers: s.concurrentEndpointSyncs }),
+  },
+  {
+    name: 'endpointslice-controller',
+    alias: endpointslice.name,
+    run: (ctx, s) => endpointslice.start(ctx, { workers: s.concurrentServiceEndpointSyncs, maxEndpointsPerSlice: s.maxEndpointsPerSlice }),
+  },
   {
     name: 'garbage-collector-controller',
     alias: garbagecollector.name,
