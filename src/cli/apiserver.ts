@@ -18,6 +18,7 @@ export interface ApiServerFlags extends ServingFlags {
   workers: number;
   shutdownDelayDuration: number;
   serviceNodePortRange: string;
+  advertiseAddress?: string;
 }
 
 /** `pgkube apiserver`: serves until SIGTERM or SIGINT, then shuts down cleanly. */
@@ -36,6 +37,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<void> {
     authentication,
     serviceAccounts,
     serviceClusterIPRange: flags.serviceClusterIpRange,
+    advertiseAddress: flags.advertiseAddress,
     serviceNodePortRange: flags.serviceNodePortRange,
     shutdownDelaySeconds: flags.shutdownDelayDuration,
     worker: workerServerOptions(),

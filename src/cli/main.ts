@@ -37,6 +37,7 @@ program
   .addOption(new Option('--service-account-max-token-expiration <duration>', 'longest validity a TokenRequest gets (e.g. 24h; default: no limit)').env('PGKUBE_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION').argParser(duration))
   .addOption(new Option('--service-account-extend-token-expiration <bool>', "extend pod-bound tokens asked for 3607 s to a year (kubelet's)").env('PGKUBE_SERVICE_ACCOUNT_EXTEND_TOKEN_EXPIRATION').argParser(boolean).default(true))
   .addOption(new Option('--service-node-port-range <range>', 'ports Services of type NodePort and LoadBalancer get (e.g. 30000-32767, 30000+2767)').env('PGKUBE_SERVICE_NODE_PORT_RANGE').argParser(portRange).default('30000-32767'))
+  .addOption(new Option('--advertise-address <ip>', 'address pods and other hosts reach this apiserver at, for default/kubernetes endpoints (default: the bind address if specific, else the first host address)').env('PGKUBE_ADVERTISE_ADDRESS'))
   .addOption(new Option('--service-cluster-ip-range <cidrs>', 'IP range(s) for Service cluster IPs (one per family, comma-separated)').env('PGKUBE_SERVICE_CLUSTER_IP_RANGE').default('10.96.0.0/12'))
   .addOption(new Option('--compaction-window <seconds>', 'history kept for watches and paged lists').env('PGKUBE_COMPACTION_WINDOW').argParser(integer).default(300))
   .addOption(new Option('--compaction-interval <seconds>', 'how often history is compacted').env('PGKUBE_COMPACTION_INTERVAL').argParser(integer).default(60))
