@@ -79,11 +79,11 @@ export class Agent {
     this.log = opts.log ?? silentLogger;
     opts.nodes.forEach((n, index) => {
       const shape = { ...n, index };
-      const cidr = podCIDR(index);
+      const cidr = n.podCIDR ?? podCIDR(index);
       const node: AgentNode = {
         shape,
         bootID: randomUUID(),
-        hostIP: nodeAddress(index),
+        hostIP: n.address ?? nodeAddress(index),
         ips: new PodIPPool(cidr),
         lease: new NodeLease(opts.client, n.name, () => this.nodes.get(n.name)?.uid),
       };
@@ -116,6 +116,7 @@ export class Agent {
     const workers = runWorkers(this.queue, this.opts.statusWorkers ?? 32, (key) => this.syncPod(key), signal, this.log);
     await informers.waitForCacheSync(signal);
     this.log.info({ nodes: this.nodes.size, pods: this.pods.store.list().length }, 'agent pod cache synced');
+    this.opts.runtime.removeOrphans?.(new Set(this.pods.store.list().map((p) => p.metadata.uid!)));
     await workers;
     for (const t of this.timers) clearTimeout(t);
     this.opts.runtime.close();
@@ -217,10 +218,10 @@ export class Agent {
       if (pod.metadata.deletionTimestamp) return this.deletePod(pod, uid);
       this.uids.set(uid, key);
       runtime.runPod(pod);
-    }
+    } else if (!terminal) runtime.runPod(pod); // the latest object (a runtime that reads labels or annotations takes it)
     if (pod.metadata.deletionTimestamp) {
       const rt = runtime.status(uid)!;
-      const allStopped = rt.containers.every((c) => !c.state.running);
+      const allStopped = [...rt.initContainers, ...rt.containers].every((c) => !c.state.running);
       if (!allStopped) {
         // Stop the containers by the deletion deadline (a later, shorter delete moves it closer), then finish.
         const remaining = Math.max(0, (Date.parse(pod.metadata.deletionTimestamp) - Date.now()) / 1000);

@@ -3,6 +3,7 @@ export class PodIPPool {
   private readonly prefix: string;
   private readonly free: number[] = [];
   private readonly byPod = new Map<string, string>();
+  private readonly blocked = new Set<string>();
 
   constructor(cidr: string) {
     this.prefix = cidr.split('.').slice(0, 3).join('.');
@@ -20,10 +21,30 @@ export class PodIPPool {
     return ip;
   }
 
+  /** Gives `ip` to the pod (an address it already had, found again after a restart). */
+  reserve(uid: string, ip: string): void {
+    const host = Number(ip.split('.')[3]);
+    if (!ip.startsWith(`${this.prefix}.`)) return;
+    const i = this.free.indexOf(host);
+    if (i >= 0) this.free.splice(i, 1);
+    this.byPod.set(uid, ip);
+  }
+
+  /** Takes `ip` out of the pool for good (something outside the pool holds it). */
+  block(ip: string): void {
+    const i = this.free.indexOf(Number(ip.split('.')[3]));
+    if (i >= 0 && ip.startsWith(`${this.prefix}.`)) this.free.splice(i, 1);
+    this.blocked.add(ip);
+  }
+
+  toString(): string {
+    return `${this.prefix}.0/24`;
+  }
+
   release(uid: string): void {
     const ip = this.byPod.get(uid);
     if (!ip) return;
     this.byPod.delete(uid);
-    this.free.push(Number(ip.split('.')[3]));
+    if (!this.blocked.has(ip)) this.free.push(Number(ip.split('.')[3]));
   }
 }

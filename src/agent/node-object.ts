@@ -3,7 +3,7 @@
  * system info, the four kubelet conditions with their reasons and messages, daemon endpoints.
  */
 import { createHash } from 'node:crypto';
-import type { Node, NodeCondition } from '../client/index.js';
+import type { Node, NodeCondition, NodeSystemInfo } from '../client/index.js';
 
 export interface NodeShape {
   name: string;
@@ -16,6 +16,14 @@ export interface NodeShape {
   labels?: Record<string, string>;
   kubeletVersion?: string;
   runtimeVersion?: string;
+  /** A real node's values, where a simulated one derives them from its index. */
+  podCIDR?: string;
+  address?: string;
+  hostname?: string;
+  kubeletPort?: number;
+  /** `simulated` unless told (the node.pgkube.io/runtime label and providerID scheme). */
+  runtimeName?: string;
+  nodeInfo?: Partial<NodeSystemInfo>;
 }
 
 export const KUBELET_PORT = 10250;
@@ -63,19 +71,20 @@ export function buildNode(shape: NodeShape, now: string, bootID: string): Node {
     'hugepages-1Gi': '0',
     'hugepages-2Mi': '0',
   };
-  const cidr = podCIDR(shape.index);
+  const cidr = shape.podCIDR ?? podCIDR(shape.index);
+  const runtimeName = shape.runtimeName ?? 'simulated';
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name: shape.name,
       labels: {
-        'beta.kubernetes.io/arch': 'amd64',
+        'beta.kubernetes.io/arch': shape.nodeInfo?.architecture ?? 'amd64',
         'beta.kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/arch': shape.nodeInfo?.architecture ?? 'amd64',
         'kubernetes.io/hostname': shape.name,
         'kubernetes.io/os': 'linux',
-        'node.pgkube.io/runtime': 'simulated',
+        'node.pgkube.io/runtime': runtimeName,
         ...shape.labels,
       },
       annotations: {
@@ -83,16 +92,16 @@ export function buildNode(shape: NodeShape, now: string, bootID: string): Node {
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
       },
     },
-    spec: { podCIDR: cidr, podCIDRs: [cidr], providerID: `simulated://${shape.name}` },
+    spec: { podCIDR: cidr, podCIDRs: [cidr], providerID: `${runtimeName}://${shape.name}` },
     status: {
       capacity: resources,
       allocatable: resources,
       conditions: healthyConditions(now),
       addresses: [
-        { type: 'InternalIP', address: nodeAddress(shape.index) },
-        { type: 'Hostname', address: shape.name },
+        { type: 'InternalIP', address: shape.address ?? nodeAddress(shape.index) },
+        { type: 'Hostname', address: shape.hostname ?? shape.name },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+      daemonEndpoints: { kubeletEndpoint: { Port: shape.kubeletPort ?? KUBELET_PORT } },
       nodeInfo: {
         machineID: hexId(`machine/${shape.name}`),
         systemUUID: uuidOf(`system/${shape.name}`),
@@ -104,6 +113,7 @@ export function buildNode(shape: NodeShape, now: string, bootID: string): Node {
         kubeProxyVersion: '',
         operatingSystem: 'linux',
         architecture: 'amd64',
+        ...shape.nodeInfo,
       },
       images: [],
     },

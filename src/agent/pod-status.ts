@@ -41,16 +41,17 @@ function condition(old: PodCondition[] | undefined, c: PodCondition, now: string
 
 function apiContainerStatus(c: RuntimeContainerStatus): ContainerStatus {
   const s: ContainerStatus = { name: c.name, image: c.image, imageID: c.imageID, ready: c.ready, restartCount: c.restartCount, started: c.started, state: c.state };
+  if (c.lastState) s.lastState = c.lastState;
   if (c.containerID) s.containerID = c.containerID;
   return s;
 }
 
 export function buildPodStatus(pod: Pod, rt: RuntimePodStatus, placement: PodPlacement, now: string): PodStatus {
   const old = pod.status?.conditions;
-  const phase = podPhase(pod, rt);
+  const phase = rt.phase ?? podPhase(pod, rt);
   const done = phase === 'Succeeded' || phase === 'Failed';
-  const unready = rt.containers.filter((c) => !c.ready);
-  const uninitialized = rt.initContainers.filter((c) => !c.state.terminated || c.state.terminated.exitCode !== 0);
+  const unready = [...rt.initContainers.filter((c) => c.sidecar), ...rt.containers].filter((c) => !c.ready);
+  const uninitialized = rt.initContainers.filter((c) => (c.sidecar ? !c.started : !c.state.terminated || c.state.terminated.exitCode !== 0));
   const readiness: Omit<PodCondition, 'type'> = done
     ? { status: 'False', reason: 'PodCompleted' }
     : unready.length > 0
@@ -78,9 +79,10 @@ export function buildPodStatus(pod: Pod, rt: RuntimePodStatus, placement: PodPla
     startTime: rt.startTime,
     containerStatuses: rt.containers.map(apiContainerStatus),
   };
-  if (placement.podIP) {
-    status.podIP = placement.podIP;
-    status.podIPs = [{ ip: placement.podIP }];
+  const podIP = rt.podIP ?? placement.podIP;
+  if (podIP) {
+    status.podIP = podIP;
+    status.podIPs = [{ ip: podIP }];
   }
   if (rt.initContainers.length > 0) status.initContainerStatuses = rt.initContainers.map(apiContainerStatus);
   if (pod.status?.qosClass) status.qosClass = pod.status.qosClass;

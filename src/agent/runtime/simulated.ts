@@ -9,8 +9,11 @@
  *   simulation does not restart containers), ignored for Always.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Pod } from '../../client/index.js';
-import type { PodRuntime, RuntimeContainerStatus, RuntimePodStatus } from '../runtime.js';
+import { RuntimeStreamError } from '../runtime.js';
+import type { ContainerStreams, LogOptions, PodRuntime, RuntimeContainerStatus, RuntimePodStatus } from '../runtime.js';
 
 export const EXIT_CODE_ANNOTATION = 'pgkube.io/simulate-exit-code';
 export const RUN_SECONDS_ANNOTATION = 'pgkube.io/simulate-run-seconds';
@@ -171,5 +174,50 @@ export class SimulatedRuntime implements PodRuntime {
 
   close(): void {
     for (const uid of [...this.pods.keys()]) this.forgetPod(uid);
+  }
+
+  private container(uid: string, container: string): RuntimeContainerStatus {
+    const sim = this.pods.get(uid);
+    if (!sim) throw new RuntimeStreamError(404, `pod ${uid} is not known to the simulated runtime`);
+    const c = [...sim.status.initContainers, ...sim.status.containers].find((x) => x.name === container);
+    if (!c) throw new RuntimeStreamError(404, `container ${container} is not known to the simulated runtime`);
+    return c;
+  }
+
+  /**
+   * There is no process, so no output: the log says so, once for the container's start. With follow it
+   * stays open (nothing more will come) until the client goes away.
+   */
+  async logs(uid: string, container: string, opts: LogOptions): Promise<Readable> {
+    const c = this.container(uid, container);
+    if (opts.previous) throw new RuntimeStreamError(400, `previous terminated container "${container}" in pod not found`);
+    const startedAt = c.state.running?.startedAt ?? c.state.terminated?.startedAt;
+    const out = new PassThrough();
+    let text = '';
+    if (startedAt && (opts.sinceMs === undefined || Date.parse(startedAt) >= opts.sinceMs) && opts.tailLines !== 0) {
+      const line = `simulated container ${container} started: the simulated runtime runs no processes, so there is no output\n`;
+      text = opts.timestamps ? `${new Date(Date.parse(startedAt)).toISOString().replace('Z', '000000Z')} ${line}` : line;
+    }
+    if (opts.limitBytes !== undefined) text = text.slice(0, opts.limitBytes);
+    out.write(text);
+    if (!opts.follow || !opts.signal) out.end();
+    else if (opts.signal.aborted) out.end();
+    else opts.signal.addEventListener('abort', () => out.end(), { once: true });
+    return out;
+  }
+
+  async exec(uid: string, container: string): Promise<ContainerStreams> {
+    this.container(uid, container);
+    throw new RuntimeStreamError(400, 'the simulated runtime runs no processes: exec is not supported');
+  }
+
+  async attach(uid: string, container: string): Promise<ContainerStreams> {
+    this.container(uid, container);
+    throw new RuntimeStreamError(400, 'the simulated runtime runs no processes: attach is not supported');
+  }
+
+  async portForward(uid: string): Promise<Duplex> {
+    if (!this.pods.has(uid)) throw new RuntimeStreamError(404, `pod ${uid} is not known to the simulated runtime`);
+    throw new RuntimeStreamError(400, 'the simulated runtime has no pod network: port-forward is not supported');
   }
 }
