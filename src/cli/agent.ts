@@ -6,6 +6,7 @@ import type { Logger } from '../client/index.js';
 import { Agent, SimulatedRuntime } from '../agent/index.js';
 import { DEFAULT_INFRA_IMAGE, DockerRuntime } from '../agent/runtime/docker.js';
 import { defaultNodeIP, dockerHost } from '../agent/docker/node-info.js';
+import { clusterDnsIPs, startNetworking } from './agent-networking.js';
 import { createLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
 import { stopOnSignals } from './workers.js';
@@ -34,6 +35,10 @@ export interface AgentFlags {
   rootDir?: string;
   containerBackoffBase: number;
   syncFrequency: number;
+  proxyMode?: string;
+  proxyLocalhostNodeports?: boolean;
+  dnsBindAddress: string;
+  dnsPort: number;
 }
 
 /**
@@ -61,11 +66,15 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     const nodes = Array.from({ length: flags.nodes }, (_, i) => ({ name: `${flags.nodeNamePrefix}${i}`, cpu: flags.cpu ?? '32', memory: flags.memory ?? '256Gi', pods: flags.pods }));
     agent = new Agent({ client, runtime, nodes, log, statusWorkers: flags.statusWorkers });
   }
+  const owner = flags.runtime === 'docker' ? (flags.nodeName ?? os.hostname().toLowerCase()) : `${flags.nodeNamePrefix}0`;
+  const networking = startNetworking(flags, client, owner, log, stop.signal);
   const stats = setInterval(() => log.info({ ...agent.stats }, 'agent progress'), 30_000);
   stats.unref();
   stopOnSignals(async () => {
     stop.abort();
     clearInterval(stats);
+    // The proxy takes its rules out before the process ends.
+    await networking;
     await client.close();
   }, log);
   log.info({ server: config.server, nodes: nodeCount, runtime: flags.runtime }, 'agent starting');
@@ -107,7 +116,7 @@ async function dockerAgent(flags: AgentFlags, client: Client, log: Logger): Prom
     hostIP: address,
     rootDir: flags.rootDir ?? path.join(os.tmpdir(), 'pgkube-agent', nodeName),
     infraImage: flags.podInfraImage,
-    clusterDNS: flags.clusterDns ?? [],
+    clusterDNS: clusterDnsIPs(flags),
     clusterDomain: flags.clusterDomain,
     backoffBaseMs: flags.containerBackoffBase * 1000,
     syncFrequencyMs: flags.syncFrequency * 1000,

@@ -1,0 +1,138 @@
+/**
+ * The service proxy of the agent (kube-proxy's iptables mode): watches Services and EndpointSlices and
+ * keeps the node's nat rules in line with them, so cluster IPs and node ports reach ready endpoints.
+ * Changes are batched (kube-proxy's minSyncPeriod) and the whole rule set is rewritten atomically.
+ */
+import { resources, SharedInformerFactory, silentLogger } from '../../client/index.js';
+import type { Client, EndpointSlice, Logger, Service, SharedInformer } from '../../client/index.js';
+import { bridgeWithAddress, enableHairpin } from './hairpin.js';
+import { apply, iptablesUsable, remove } from './iptables.js';
+import { buildRules, chainNames } from './rules.js';
+import type { ChainNames } from './rules.js';
+import { servicePorts } from './service-map.js';
+import type { ServicePortEntry } from './service-map.js';
+
+export type ProxyMode = 'iptables' | 'none';
+
+export interface ServiceProxyOptions {
+  client: Client;
+  /** Whose chains these are: the node name (chains are tagged with its hash). */
+  owner: string;
+  /** The pod network; traffic from outside it to a cluster IP is masqueraded. */
+  clusterCIDR?: string;
+  localhostNodePorts?: boolean;
+  /** The pod bridge's gateway address: its ports get hairpin mode (default 10.244.0.1). */
+  bridgeGateway?: string;
+  /** Shortest time between two rewrites (kube-proxy --iptables-min-sync-period, 1 s). */
+  minSyncMs?: number;
+  /** Rewrite even without changes this often (kube-proxy --iptables-sync-period, 30 s). */
+  syncPeriodMs?: number;
+  log?: Logger;
+}
+
+export class ServiceProxy {
+  readonly names: ChainNames;
+  private readonly log: Logger;
+  private timer?: NodeJS.Timeout;
+  private syncing = false;
+  private dirty = false;
+  private lastSync = 0;
+  private services!: SharedInformer<Service>;
+  private slices!: SharedInformer<EndpointSlice>;
+  private readonly listeners = new Set<() => void>();
+  /** How many rule sets were written (for tests and logs). */
+  syncs = 0;
+
+  constructor(private readonly opts: ServiceProxyOptions) {
+    this.names = chainNames(opts.owner);
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** Service port entries as the proxy sees them now. */
+  entries(): ServicePortEntry[] {
+    const byService = new Map<string, EndpointSlice[]>();
+    for (const s of this.slices.store.list()) {
+      const svc = s.metadata.labels?.['kubernetes.io/service-name'];
+      if (!svc) continue;
+      const key = `${s.metadata.namespace}/${svc}`;
+      byService.set(key, [...(byService.get(key) ?? []), s]);
+    }
+    return this.services.store.list().flatMap((svc) => servicePorts(svc, byService.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? []));
+  }
+
+  /** Runs until `signal` aborts, then removes its rules. Resolves at once (logging why) when iptables is unusable. */
+  async run(signal: AbortSignal): Promise<void> {
+    const problem = await iptablesUsable();
+    if (problem) {
+      this.log.warn({ err: problem }, 'service proxy disabled: iptables is not usable here');
+      return;
+    }
+    const informers = new SharedInformerFactory(this.opts.client, { log: this.log });
+    this.services = informers.informerFor(resources.services);
+    this.slices = informers.informerFor(resources.endpointslices);
+    const changed = () => this.requestSync();
+    for (const inf of [this.services, this.slices]) inf.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
+    informers.start(signal);
+    await informers.waitForCacheSync(signal);
+    this.log.info({ tag: this.names.tag, chains: this.names.services }, 'service proxy synced, writing rules');
+    this.requestSync();
+    const period = setInterval(() => this.requestSync(), this.opts.syncPeriodMs ?? 30_000);
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    clearInterval(period);
+    clearTimeout(this.timer);
+    await informers.shutdown();
+    while (this.syncing) await new Promise((r) => setTimeout(r, 20));
+    try {
+      await remove(this.names);
+      this.log.info({ tag: this.names.tag }, 'service proxy rules removed');
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'unable to remove service proxy rules');
+    }
+  }
+
+  /** Resolves after the next rule write that starts after this call. */
+  nextSync(): Promise<void> {
+    return new Promise((resolve) => {
+      const l = () => {
+        this.listeners.delete(l);
+        resolve();
+      };
+      this.listeners.add(l);
+    });
+  }
+
+  private requestSync(): void {
+    this.dirty = true;
+    if (this.timer || this.syncing) return;
+    const wait = Math.max(0, this.lastSync + (this.opts.minSyncMs ?? 1000) - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.sync();
+    }, wait);
+  }
+
+  private async sync(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.syncing = true;
+    const waiting = [...this.listeners];
+    try {
+      const rules = buildRules(this.entries(), this.names, {
+        clusterCIDR: this.opts.clusterCIDR ?? '10.244.0.0/16',
+        localhostNodePorts: this.opts.localhostNodePorts,
+      });
+      await apply(this.names, rules);
+      const bridge = bridgeWithAddress(this.opts.bridgeGateway ?? '10.244.0.1');
+      if (bridge) await enableHairpin(bridge);
+      this.syncs++;
+      for (const l of waiting) l();
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unable to write service proxy rules');
+      this.dirty = true;
+    } finally {
+      this.lastSync = Date.now();
+      this.syncing = false;
+      if (this.dirty) this.requestSync();
+    }
+  }
+}
