@@ -84,7 +84,8 @@ export class ClusterDns implements ClusterView {
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen(this.opts.port, this.opts.address, () => {
+        // The same port as UDP (which matters when port 0 let the system choose).
+        tcp.listen(udp.address().port, this.opts.address, () => {
           tcp.off('error', reject);
           resolve();
         });
