@@ -147,6 +147,20 @@ netTest('a backend that turns not ready gets no more traffic', async () => {
   await waitForPod(dc.client, NS, 'web-2', 'ready again', ready);
 }, 120_000);
 
+netTest('two agents on one machine: each owns its chains; one stopping leaves the other serving', async () => {
+  const second = dc.startAgent(['--pod-cidr', randomPodCIDR()]);
+  await waitForNodeReady(dc.client, second.node);
+  const mine = chainNames(node).services;
+  const theirs = chainNames(second.node).services;
+  await waitFor('both chain sets hooked', () => {
+    const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
+    return nat.includes(`-j ${mine}`) && nat.includes(`-j ${theirs}`);
+  }, 60_000, 500);
+  await second.stop();
+  expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain(theirs);
+  expect(['web-1', 'web-2']).toContain(wgetFrom(client, `http://${web.spec!.clusterIP}/`)[0]);
+}, 120_000);
+
 netTest('cluster DNS: service names, the short name through the search path, headless services, SRV, pods', async () => {
   // busybox nslookup tries every search domain and exits 1 when one of them is NXDOMAIN: read stdout either way.
   const nslookup = (args: string[]) => {
