@@ -7,6 +7,7 @@ import type { Endpoints, EndpointSlice, Pod, Service } from '../../src/client/in
 import * as endpointsController from '../../src/controllers/endpoints/index.js';
 import * as endpointsliceController from '../../src/controllers/endpointslice/index.js';
 import { TriggerTimeTracker } from '../../src/controllers/util/service-pods.js';
+import { truncate } from '../../src/controllers/endpoints/subsets.js';
 import { startHarness, waitFor } from './harness.js';
 import type { Harness } from './harness.js';
 
@@ -151,4 +152,17 @@ test('the last-change-trigger-time is the earliest change since the previous syn
   expect(t.compute('k', svc, [pod('a', '2026-01-01T00:00:10Z')])).toBe('2026-01-01T00:00:05Z');
   expect(t.compute('k', svc, [pod('a', '2026-01-01T00:00:10Z')])).toBeUndefined();
   expect(t.compute('k', svc, [pod('a', '2026-01-01T00:00:30Z'), pod('b', '2026-01-01T00:00:20Z')])).toBe('2026-01-01T00:00:20Z');
+});
+
+test('over 1000 addresses: not-ready ones are cut first, in proportion per subset', () => {
+  const addrs = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ ip: `10.${base}.${Math.floor(i / 250)}.${i % 250}` }));
+  const { subsets, truncated } = truncate([
+    { addresses: addrs(900, 1), notReadyAddresses: addrs(100, 2), ports: [{ port: 1 }] },
+    { addresses: addrs(50, 3), notReadyAddresses: addrs(100, 4), ports: [{ port: 2 }] },
+  ]);
+  expect(truncated).toBe(true);
+  expect(subsets.map((s) => [s.addresses?.length, s.notReadyAddresses?.length])).toEqual([[900, 25], [50, 25]]);
+  expect(truncate([{ addresses: addrs(10, 1) }]).truncated).toBe(false);
+  const ready = truncate([{ addresses: addrs(1200, 1), notReadyAddresses: addrs(5, 2) }]);
+  expect([ready.subsets[0].addresses?.length, ready.subsets[0].notReadyAddresses]).toEqual([1000, undefined]);
 });

@@ -1,11 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isAlreadyExists, isConflict, isDeletedFinalStateUnknown, isNotFound, NAMESPACE_INDEX, objectKey, resources, runWorkers, splitKey, WorkQueue } from '../../client/index.js';
+import { isDeletedFinalStateUnknown, isNotFound, NAMESPACE_INDEX, objectKey, resources, runWorkers, splitKey, WorkQueue } from '../../client/index.js';
 import type { DeletedFinalStateUnknown, Endpoints, Pod, Service } from '../../client/index.js';
 import type { ControllerContext } from '../context.js';
 import { HEADLESS_LABEL, isHeadless, LAST_CHANGE_TRIGGER_TIME, selects, serviceSelector, TriggerTimeTracker, triggerTimeValue } from '../util/service-pods.js';
 import { desiredSubsets, OVER_CAPACITY, truncate } from './subsets.js';
 
 export const name = 'endpoint';
+
+/** client-go's leader election record annotation (resourcelock.LeaderElectionRecordAnnotationKey). */
+const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 
 export interface EndpointsOptions {
   /** --concurrent-endpoint-syncs (default 5). */
@@ -66,6 +69,14 @@ export async function start(ctx: ControllerContext, opts: EndpointsOptions = {})
   });
 
   if (!(await ctx.informers.waitForCacheSync(ctx.signal))) return;
+  // Endpoints whose service is gone (deleted while no controller ran) go on the first pass
+  // (checkLeftoverEndpoints); leader-election records kept in Endpoints are not services' and stay.
+  for (const e of endpoints.store.list()) {
+    if (!e.metadata.annotations?.[LEADER_ANNOTATION]) queue.add(objectKey(e));
+  }
+  const recorder = ctx.recorder('endpoint-controller');
+  /** key -> the resourceVersion our last update replaced: seeing it again in the cache means the cache lags. */
+  const replaced = new Map<string, string>();
 
   const sync = async (key: string): Promise<void> => {
     const { namespace, name: svcName } = splitKey(key);
@@ -73,6 +84,7 @@ export async function start(ctx: ControllerContext, opts: EndpointsOptions = {})
     const svc = services.store.get(key);
     if (!svc) {
       tracker.forget(key);
+      replaced.delete(key);
       try {
         await api.delete(svcName);
       } catch (e) {
@@ -80,6 +92,8 @@ export async function start(ctx: ControllerContext, opts: EndpointsOptions = {})
       }
       return;
     }
+    // ExternalName services have no endpoints of their own; services without a selector get theirs by hand.
+    if (svc.spec?.type === 'ExternalName') return;
     const selector = serviceSelector(svc);
     if (!selector) return;
     const selected = pods.store.byIndex(NAMESPACE_INDEX, namespace ?? '').filter((p) => selects(selector, p.metadata.labels));
@@ -88,6 +102,9 @@ export async function start(ctx: ControllerContext, opts: EndpointsOptions = {})
     const { subsets, truncated } = truncate(all);
     const labels = endpointsLabels(svc);
     const current = endpoints.store.get(key);
+    if (current && replaced.get(key) === current.metadata.resourceVersion) {
+      throw new Error(`endpoints informer cache is out of date, resource version ${current.metadata.resourceVersion} already processed for endpoints ${key}`);
+    }
     if (
       current &&
       isDeepStrictEqual(current.subsets ?? [], subsets) &&
@@ -108,13 +125,18 @@ export async function start(ctx: ControllerContext, opts: EndpointsOptions = {})
       subsets,
     };
     try {
-      if (current) await api.update(next);
-      else await api.create(next);
+      if (current) {
+        const updated = await api.update(next);
+        if (updated.metadata.resourceVersion !== current.metadata.resourceVersion) replaced.set(key, current.metadata.resourceVersion!);
+      } else {
+        await api.create(next);
+      }
     } catch (e) {
-      // A stale cache: the informer brings the newer object and the retry works from it.
-      if (isConflict(e) || isAlreadyExists(e)) throw e;
       // The namespace is going away: nothing to keep up to date there.
-      if ((e as { status?: { details?: { causes?: { reason?: string }[] } } }).status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      if (!current && (e as { status?: { details?: { causes?: { reason?: string }[] } } }).status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      const message = e instanceof Error ? e.message : String(e);
+      if (current) recorder.event(next, 'Warning', 'FailedToUpdateEndpoint', `Failed to update endpoint ${key}: ${message}`);
+      else recorder.event(next, 'Warning', 'FailedToCreateEndpoint', `Failed to create endpoint for service ${key}: ${message}`);
       throw e;
     }
   };

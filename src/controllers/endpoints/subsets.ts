@@ -110,25 +110,36 @@ function repack(entries: Entry[]): { subsets: EndpointSubset[]; ready: number; n
 }
 
 /**
- * Endpoints hold at most MAX_CAPACITY addresses (ready ones first); beyond that they are cut and the
- * object says so with the over-capacity annotation.
+ * Endpoints hold at most MAX_CAPACITY addresses (truncateEndpoints): not-ready addresses are cut first,
+ * each subset keeping its share (rounded up) of what room is left; when the ready ones alone are too
+ * many, they are cut the same way and every not-ready one goes. The object then carries the
+ * over-capacity annotation.
  */
 export function truncate(subsets: EndpointSubset[]): { subsets: EndpointSubset[]; truncated: boolean } {
-  let total = 0;
-  for (const s of subsets) total += (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0);
-  if (total <= MAX_CAPACITY) return { subsets, truncated: false };
-  let room = MAX_CAPACITY;
-  const take = (list: EndpointAddress[] | undefined) => {
-    if (!list) return undefined;
-    const kept = list.slice(0, Math.max(0, room));
+  let totalReady = 0;
+  let totalNotReady = 0;
+  for (const s of subsets) {
+    totalReady += s.addresses?.length ?? 0;
+    totalNotReady += s.notReadyAddresses?.length ?? 0;
+  }
+  if (totalReady + totalNotReady <= MAX_CAPACITY) return { subsets, truncated: false };
+  const cutReady = totalReady > MAX_CAPACITY;
+  const max = cutReady ? MAX_CAPACITY : MAX_CAPACITY - totalReady;
+  const total = cutReady ? totalReady : totalNotReady;
+  let room = max;
+  const out = subsets.map((s) => {
+    const list = (cutReady ? s.addresses : s.notReadyAddresses) ?? [];
+    const share = Math.min(Math.ceil((list.length / total) * max), room);
+    const kept = list.slice(0, share);
     room -= kept.length;
-    return kept.length ? kept : undefined;
-  };
-  const ready = subsets.map((s) => take(s.addresses));
-  const notReady = subsets.map((s) => take(s.notReadyAddresses));
-  const out = subsets
-    .map((s, i) => ({ addresses: ready[i], notReadyAddresses: notReady[i], ports: s.ports }))
-    .filter((s) => s.addresses || s.notReadyAddresses)
-    .map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as EndpointSubset);
+    const next: EndpointSubset = { ...s };
+    if (cutReady) {
+      next.addresses = kept;
+      delete next.notReadyAddresses;
+    } else {
+      next.notReadyAddresses = kept;
+    }
+    return next;
+  });
   return { subsets: out, truncated: true };
 }
