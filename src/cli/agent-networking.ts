@@ -6,6 +6,7 @@
  */
 import type { Client, Logger } from '../client/index.js';
 import { DEFAULT_DNS_SERVICE_IP, runClusterDns } from '../agent/dns/index.js';
+import { KUBE_DNS, KUBE_DNS_TCP_PORT, KUBE_DNS_UDP_PORT, NAMESPACE as KUBE_DNS_NAMESPACE } from '../agent/dns/kube-dns.js';
 import { ServiceProxy } from '../agent/proxy/index.js';
 import type { ProxyMode } from '../agent/proxy/index.js';
 
@@ -32,11 +33,24 @@ export function clusterDnsIPs(flags: NetworkingFlags): string[] {
 }
 
 /** Starts the proxy and DNS; the promise settles once both have stopped (and removed their rules) after `signal`. */
-export function startNetworking(flags: NetworkingFlags, client: Client, owner: string, log: Logger, signal: AbortSignal): Promise<void> {
+export function startNetworking(flags: NetworkingFlags, client: Client, owner: string, podCIDR: string | undefined, log: Logger, signal: AbortSignal): Promise<void> {
   if (proxyMode(flags) === 'none') return Promise.resolve();
-  const proxy = new ServiceProxy({ client, owner, localhostNodePorts: flags.proxyLocalhostNodeports, log });
+  // kube-dns's ports lead to this agent's own DNS server once it listens.
+  const local = new Map<string, string[]>();
+  const proxy = new ServiceProxy({ client, owner, podCIDR, localhostNodePorts: flags.proxyLocalhostNodeports, localEndpoints: () => local, log });
   const dns = runClusterDns(
-    { client, bindAddress: flags.dnsBindAddress, port: flags.dnsPort, clusterDomain: flags.clusterDomain, serviceIP: clusterDnsIPs(flags)[0] ?? DEFAULT_DNS_SERVICE_IP, log },
+    {
+      client,
+      bindAddress: flags.dnsBindAddress,
+      port: flags.dnsPort,
+      clusterDomain: flags.clusterDomain,
+      serviceIP: clusterDnsIPs(flags)[0] ?? DEFAULT_DNS_SERVICE_IP,
+      log,
+      onServing: (port) => {
+        for (const name of [KUBE_DNS_UDP_PORT, KUBE_DNS_TCP_PORT]) local.set(`${KUBE_DNS_NAMESPACE}/${KUBE_DNS}:${name}`, [`${flags.dnsBindAddress}:${port}`]);
+        proxy.resync();
+      },
+    },
     signal,
   );
   const report = (what: string) => (e: unknown) => log.error({ err: e instanceof Error ? e.message : String(e) }, `${what} stopped with an error`);

@@ -67,7 +67,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     agent = new Agent({ client, runtime, nodes, log, statusWorkers: flags.statusWorkers });
   }
   const owner = flags.runtime === 'docker' ? (flags.nodeName ?? os.hostname().toLowerCase()) : `${flags.nodeNamePrefix}0`;
-  const networking = startNetworking(flags, client, owner, log, stop.signal);
+  const podCIDR = flags.runtime === 'docker' ? [...agent.nodes.values()][0]?.shape.podCIDR : undefined;
+  const networking = startNetworking(flags, client, owner, podCIDR, log, stop.signal);
   const stats = setInterval(() => log.info({ ...agent.stats }, 'agent progress'), 30_000);
   stats.unref();
   stopOnSignals(async () => {

@@ -156,6 +156,15 @@ netTest('two agents on one machine: each owns its chains; one stopping leaves th
     const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
     return nat.includes(`-j ${mine}`) && nat.includes(`-j ${theirs}`);
   }, 60_000, 500);
+  // The second agent's DNS serves on a port of its own; its pods are sent there and still resolve names.
+  await dc.client.resource(resources.pods, NS).create({
+    metadata: { name: 'client-2' },
+    spec: { nodeName: second.node, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'local/busybox:1', command: ['sleep', '3600'] }] },
+  });
+  const client2 = await waitForPod(dc.client, NS, 'client-2', 'ready', ready);
+  await waitFor('client-2 resolves web', () => execInPod(client2, 'c', ['sh', '-c', 'nslookup web.default.svc.cluster.local 2>&1; true']).includes(web.spec!.clusterIP!), 60_000, 1000);
+  expect(wgetFrom(client2, `http://${web.spec!.clusterIP}/`)[0]).toMatch(/^web-[12]$/);
+  await dc.client.resource(resources.pods, NS).delete('client-2', { gracePeriodSeconds: 0 });
   await second.stop();
   expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain(theirs);
   expect(['web-1', 'web-2']).toContain(wgetFrom(client, `http://${web.spec!.clusterIP}/`)[0]);

@@ -1,8 +1,9 @@
 /**
  * The agent's cluster DNS: serves on the pod network's gateway (or --dns-bind-address), publishes that
  * address as kube-dns's endpoints and makes sure the kube-dns Service exists. Several agents on one
- * machine share the address: the first to bind serves, the others try again every few seconds, so one
- * takes over when it stops.
+ * machine share the address: the first takes the port (53) and publishes it; the others serve on a port
+ * of their own, unpublished, which their proxy sends their own pods' DNS traffic to (NodeLocal DNS's
+ * way), so pods always ask the DNS of their own agent and so of their own cluster.
  */
 import { silentLogger } from '../../client/index.js';
 import type { Client, Logger } from '../../client/index.js';
@@ -22,11 +23,13 @@ export interface ClusterDnsOptions {
   serviceIP: string;
   log?: Logger;
   retryMs?: number;
+  /** Called once the server listens, with its port. */
+  onServing?(port: number): void;
 }
 
 export async function runClusterDns(opts: ClusterDnsOptions, signal: AbortSignal): Promise<void> {
   const log = opts.log ?? silentLogger;
-  const dns = new ClusterDns({ client: opts.client, address: opts.bindAddress, port: opts.port, clusterDomain: opts.clusterDomain, log });
+  let dns = new ClusterDns({ client: opts.client, address: opts.bindAddress, port: opts.port, clusterDomain: opts.clusterDomain, log });
   const informers = await dns.startInformers(signal);
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -38,16 +41,24 @@ export async function runClusterDns(opts: ClusterDnsOptions, signal: AbortSignal
   while (!signal.aborted) {
     try {
       if (!serving) {
-        await dns.listen();
+        try {
+          await dns.listen();
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+          // Another agent has the port: serve on one of our own, for this node's pods only.
+          dns = new ClusterDns({ client: opts.client, address: opts.bindAddress, port: 0, clusterDomain: opts.clusterDomain, log, informersFrom: dns });
+          await dns.listen();
+        }
         serving = true;
         log.info({ address: opts.bindAddress, port: dns.port() }, 'cluster DNS serving');
+        opts.onServing?.(dns.port());
       }
       await ensureKubeDnsService(opts.client, opts.serviceIP);
-      await publishDnsEndpoints(opts.client, opts.bindAddress, dns.port());
+      if (dns.port() === opts.port) await publishDnsEndpoints(opts.client, opts.bindAddress, dns.port());
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (!serving && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) {
-        if (!warned) log.info({ address: opts.bindAddress, port: opts.port, code }, 'cluster DNS address taken or missing; another agent serves it, retrying');
+      if (!serving && code === 'EADDRNOTAVAIL') {
+        if (!warned) log.info({ address: opts.bindAddress, code }, 'cluster DNS address not on this host yet, retrying');
         warned = true;
       } else {
         log.warn({ err: e instanceof Error ? e.message : String(e) }, 'cluster DNS');

@@ -14,9 +14,11 @@ export const DEFAULT_DNS_SERVICE_IP = '10.96.0.10';
 const MANAGER = 'pgkube-agent';
 const SLICE_NAME = 'kube-dns-pgkube-agent';
 
+export const KUBE_DNS_UDP_PORT = 'dns';
+export const KUBE_DNS_TCP_PORT = 'dns-tcp';
 const PORTS = [
-  { name: 'dns', port: 53, protocol: 'UDP' },
-  { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+  { name: KUBE_DNS_UDP_PORT, port: 53, protocol: 'UDP' },
+  { name: KUBE_DNS_TCP_PORT, port: 53, protocol: 'TCP' },
 ];
 
 /** Creates the Service when missing; an existing one (another agent's, or the admin's) is left alone. */

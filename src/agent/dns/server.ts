@@ -24,6 +24,8 @@ export interface DnsServerOptions {
   port: number;
   clusterDomain?: string;
   log?: Logger;
+  /** Share the caches of a server already started (instead of starting informers). */
+  informersFrom?: ClusterDns;
 }
 
 const SERVICE_INDEX = 'service';
@@ -39,6 +41,10 @@ export class ClusterDns implements ClusterView {
   constructor(private readonly opts: DnsServerOptions) {
     this.domain = (opts.clusterDomain ?? 'cluster.local').replace(/\.$/, '').toLowerCase();
     this.log = opts.log ?? silentLogger;
+    if (opts.informersFrom) {
+      this.services = opts.informersFrom.services;
+      this.slicesInformer = opts.informersFrom.slicesInformer;
+    }
   }
 
   service(namespace: string, name: string): Service | undefined {
@@ -68,13 +74,18 @@ export class ClusterDns implements ClusterView {
   /** Binds UDP and TCP; rejects (EADDRINUSE, EADDRNOTAVAIL, ...) when the address cannot be had. */
   async listen(): Promise<void> {
     const udp = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(this.opts.port, this.opts.address, () => {
-        udp.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(this.opts.port, this.opts.address, () => {
+          udp.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (e) {
+      udp.close();
+      throw e;
+    }
     udp.on('error', (e) => this.log.warn({ err: e.message }, 'dns udp socket error'));
     udp.on('message', (msg, rinfo) => {
       const reply = this.answer(msg, UDP_LIMIT);

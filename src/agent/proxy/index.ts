@@ -20,6 +20,13 @@ export interface ServiceProxyOptions {
   owner: string;
   /** The pod network; traffic from outside it to a cluster IP is masqueraded. */
   clusterCIDR?: string;
+  /** This node's pod range: traffic from it is this proxy's alone (see iptables.ts). */
+  podCIDR?: string;
+  /**
+   * Endpoints this node serves itself, by "ns/name:port" (the agent's DNS for kube-dns's ports, as
+   * NodeLocal DNS): used instead of the API's, so pods ask their own node's DNS server.
+   */
+  localEndpoints?: () => Map<string, string[]>;
   localhostNodePorts?: boolean;
   /** The pod bridge's gateway address: its ports get hairpin mode (default 10.244.0.1). */
   bridgeGateway?: string;
@@ -57,7 +64,13 @@ export class ServiceProxy {
       const key = `${s.metadata.namespace}/${svc}`;
       byService.set(key, [...(byService.get(key) ?? []), s]);
     }
-    return this.services.store.list().flatMap((svc) => servicePorts(svc, byService.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? []));
+    const local = this.opts.localEndpoints?.() ?? new Map<string, string[]>();
+    return this.services.store.list().flatMap((svc) =>
+      servicePorts(svc, byService.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? []).map((e) => {
+        const mine = local.get(e.id);
+        return mine ? { ...e, endpoints: mine } : e;
+      }),
+    );
   }
 
   /** Runs until `signal` aborts, then removes its rules. Resolves at once (logging why) when iptables is unusable. */
@@ -83,11 +96,20 @@ export class ServiceProxy {
     await informers.shutdown();
     while (this.syncing) await new Promise((r) => setTimeout(r, 20));
     try {
-      await remove(this.names);
+      await remove(this.names, this.scope());
       this.log.info({ tag: this.names.tag }, 'service proxy rules removed');
     } catch (e) {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'unable to remove service proxy rules');
     }
+  }
+
+  private scope() {
+    return { podCIDR: this.opts.podCIDR, clusterCIDR: this.opts.clusterCIDR ?? '10.244.0.0/16' };
+  }
+
+  /** Asks for a rewrite (after a change the informers do not see, such as the local DNS's port). */
+  resync(): void {
+    this.requestSync();
   }
 
   /** Resolves after the next rule write that starts after this call. */
@@ -121,7 +143,7 @@ export class ServiceProxy {
         clusterCIDR: this.opts.clusterCIDR ?? '10.244.0.0/16',
         localhostNodePorts: this.opts.localhostNodePorts,
       });
-      await apply(this.names, rules);
+      await apply(this.names, rules, this.scope());
       const bridge = bridgeWithAddress(this.opts.bridgeGateway ?? '10.244.0.1');
       if (bridge) await enableHairpin(bridge);
       this.syncs++;

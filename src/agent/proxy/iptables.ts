@@ -15,11 +15,27 @@ interface Hook {
   rule: string[];
 }
 
-function hooks(names: ChainNames): Hook[] {
+/** Which traffic arriving from outside (PREROUTING) an agent's chains see. */
+export interface HookScope {
+  /** This node's pod range: its pods' traffic goes through this agent's chains only. */
+  podCIDR?: string;
+  /** The whole pod network: traffic from elsewhere (other hosts) goes through every agent's chains. */
+  clusterCIDR: string;
+}
+
+function hooks(names: ChainNames, scope: HookScope): Hook[] {
   const portals = ['-m', 'comment', '--comment', `pgkube service portals ${names.tag}`, '-j', names.services];
   const rejects = ['-m', 'comment', '--comment', `pgkube service rejects ${names.tag}`, '-j', names.services];
+  // Agents of several clusters may share this machine (tests do): each sees its own pods' packets, as each
+  // kube-proxy sees its own node's, so one cluster's service addresses never catch another's traffic.
+  const prerouting = scope.podCIDR
+    ? [
+        { table: 'nat' as const, chain: 'PREROUTING', rule: ['-s', scope.podCIDR, ...portals] },
+        { table: 'nat' as const, chain: 'PREROUTING', rule: ['!', '-s', scope.clusterCIDR, ...portals] },
+      ]
+    : [{ table: 'nat' as const, chain: 'PREROUTING', rule: portals }];
   return [
-    { table: 'nat', chain: 'PREROUTING', rule: portals },
+    ...prerouting,
     { table: 'nat', chain: 'OUTPUT', rule: portals },
     { table: 'nat', chain: 'POSTROUTING', rule: ['-m', 'comment', '--comment', `pgkube postrouting rules ${names.tag}`, '-j', names.postrouting] },
     { table: 'filter', chain: 'INPUT', rule: rejects },
@@ -59,7 +75,7 @@ async function hookPresent(h: Hook): Promise<boolean> {
 }
 
 /** Writes the rule set, deletes this tag's chains it no longer has, and makes sure the hooks are in place. */
-export async function apply(names: ChainNames, rules: RuleSet): Promise<void> {
+export async function apply(names: ChainNames, rules: RuleSet, scope: HookScope): Promise<void> {
   const prefixes = [names.svcPrefix, names.sepPrefix];
   const staleNat = (await existingChains('nat', prefixes)).filter((c) => !rules.chains.nat.includes(c));
   let text = rules.text;
@@ -68,14 +84,14 @@ export async function apply(names: ChainNames, rules: RuleSet): Promise<void> {
     text += ['*nat', ...staleNat.map((c) => `:${c} - [0:0]`), ...staleNat.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
   }
   await restore(text);
-  for (const h of hooks(names)) {
+  for (const h of hooks(names, scope)) {
     if (!(await hookPresent(h))) await run('iptables', ['-w', '5', '-t', h.table, '-I', h.chain, '1', ...h.rule]);
   }
 }
 
 /** Removes the hooks and every chain of this tag. */
-export async function remove(names: ChainNames): Promise<void> {
-  for (const h of hooks(names)) {
+export async function remove(names: ChainNames, scope: HookScope): Promise<void> {
+  for (const h of [...hooks(names, scope), ...hooks(names, { clusterCIDR: scope.clusterCIDR })]) {
     while (await hookPresent(h)) await run('iptables', ['-w', '5', '-t', h.table, '-D', h.chain, ...h.rule]);
   }
   const natPrefixes = [names.services, names.nodePorts, names.postrouting, names.markMasq, names.svcPrefix, names.sepPrefix];
