@@ -46,9 +46,8 @@ export class ServiceProxy {
   private lastSync = 0;
   private services!: SharedInformer<Service>;
   private slices!: SharedInformer<EndpointSlice>;
-  private readonly listeners = new Set<() => void>();
-  /** How many rule sets were written (for tests and logs). */
-  syncs = 0;
+  /** The caches have synced: rules written before would leave services out. */
+  private ready = false;
 
   constructor(private readonly opts: ServiceProxyOptions) {
     this.names = chainNames(opts.owner);
@@ -87,10 +86,13 @@ export class ServiceProxy {
     for (const inf of [this.services, this.slices]) inf.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
     informers.start(signal);
     await informers.waitForCacheSync(signal);
+    this.ready = true;
     this.log.info({ tag: this.names.tag, chains: this.names.services }, 'service proxy synced, writing rules');
     this.requestSync();
     const period = setInterval(() => this.requestSync(), this.opts.syncPeriodMs ?? 30_000);
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    // No rewrite may follow the removal below.
+    this.ready = false;
     clearInterval(period);
     clearTimeout(this.timer);
     await informers.shutdown();
@@ -112,20 +114,9 @@ export class ServiceProxy {
     this.requestSync();
   }
 
-  /** Resolves after the next rule write that starts after this call. */
-  nextSync(): Promise<void> {
-    return new Promise((resolve) => {
-      const l = () => {
-        this.listeners.delete(l);
-        resolve();
-      };
-      this.listeners.add(l);
-    });
-  }
-
   private requestSync(): void {
     this.dirty = true;
-    if (this.timer || this.syncing) return;
+    if (!this.ready || this.timer || this.syncing) return;
     const wait = Math.max(0, this.lastSync + (this.opts.minSyncMs ?? 1000) - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -137,7 +128,6 @@ export class ServiceProxy {
     if (!this.dirty) return;
     this.dirty = false;
     this.syncing = true;
-    const waiting = [...this.listeners];
     try {
       const rules = buildRules(this.entries(), this.names, {
         clusterCIDR: this.opts.clusterCIDR ?? '10.244.0.0/16',
@@ -146,8 +136,6 @@ export class ServiceProxy {
       await apply(this.names, rules, this.scope());
       const bridge = bridgeWithAddress(this.opts.bridgeGateway ?? '10.244.0.1');
       if (bridge) await enableHairpin(bridge);
-      this.syncs++;
-      for (const l of waiting) l();
     } catch (e) {
       this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unable to write service proxy rules');
       this.dirty = true;
