@@ -34,7 +34,7 @@ test('rules: kube-proxy probabilities, affinity, hairpin masquerade, node ports,
   expect(chainNames('node-b').tag).not.toBe(names.tag);
   const e = { id: 'ns/web:http', clusterIP: '10.96.5.5', protocol: 'TCP' as const, port: 80, nodePort: 30080, affinitySeconds: 60, endpoints: ['10.244.1.2:8080', '10.244.1.3:8080', '10.244.1.4:8080'] };
   const empty = { id: 'ns/none:80', clusterIP: '10.96.5.9', protocol: 'UDP' as const, port: 80, endpoints: [] };
-  const { text, chains } = buildRules([e, empty], names, { clusterCIDR: '10.244.0.0/16' });
+  const { text, chains } = buildRules([e, empty], names, { clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12' });
   const svc = svcChain(names, e);
   expect(svc.length).toBeLessThanOrEqual(28);
   const seps = e.endpoints.map((ep) => sepChain(names, e, ep));
@@ -49,6 +49,8 @@ test('rules: kube-proxy probabilities, affinity, hairpin masquerade, node ports,
   expect(lines).toContain(`-A ${names.nodePorts} -m comment --comment "ns/web:http" -p tcp -m tcp --dport 30080 -j ${svc}`);
   expect(lines).toContain(`-A ${names.services} -m comment --comment "ns/none:80 has no endpoints" -d 10.96.5.9/32 -p udp -m udp --dport 80 -j REJECT`);
   expect(lines.find((l) => l.includes('pgkube service nodeports'))).toContain('! -d 127.0.0.0/8');
+  // What no rule took stays on the machine; the catch-all comes after the per-service rejects.
+  expect(lines.at(-3)).toBe(`-A ${names.services} -m comment --comment "pgkube no service at this address" -d 10.96.0.0/12 -j REJECT`);
   expect(chains.nat).toEqual(expect.arrayContaining([svc, ...seps, names.services, names.nodePorts]));
   // Affinity checks come before the random choice.
   expect(lines.findIndex((l) => l.includes('--rcheck'))).toBeLessThan(lines.findIndex((l) => l.includes('statistic')));

@@ -20,6 +20,8 @@ export interface ServiceProxyOptions {
   owner: string;
   /** The pod network; traffic from outside it to a cluster IP is masqueraded. */
   clusterCIDR?: string;
+  /** The service range: packets to it that no rule DNATs are refused (default 10.96.0.0/12). */
+  serviceCIDR?: string;
   /** This node's pod range: traffic from it is this proxy's alone (see iptables.ts). */
   podCIDR?: string;
   /**
@@ -131,6 +133,7 @@ export class ServiceProxy {
     try {
       const rules = buildRules(this.entries(), this.names, {
         clusterCIDR: this.opts.clusterCIDR ?? '10.244.0.0/16',
+        serviceCIDR: this.opts.serviceCIDR ?? '10.96.0.0/12',
         localhostNodePorts: this.opts.localhostNodePorts,
       });
       await apply(this.names, rules, this.scope());

@@ -66,6 +66,11 @@ export function sepChain(names: ChainNames, e: ServicePortEntry, endpoint: strin
 export interface RuleOptions {
   /** The pod network (10.244.0.0/16): traffic to a cluster IP from outside it is masqueraded. */
   clusterCIDR: string;
+  /**
+   * The service range (10.96.0.0/12): what is still addressed to it after the nat rules (no such service,
+   * or rules not written yet) is refused here instead of following the default route off the machine.
+   */
+  serviceCIDR?: string;
   /** Answer node ports on 127.0.0.1 too (needs route_localnet; off unless asked). */
   localhostNodePorts?: boolean;
 }
@@ -136,6 +141,7 @@ export function buildRules(entries: ServicePortEntry[], names: ChainNames, opts:
     }
   }
   // Node ports: on every local address (kube-proxy's default nodePortAddresses), loopback only when asked.
+  if (opts.serviceCIDR) filter.push(`-A ${names.services} ${comment('pgkube no service at this address')} -d ${opts.serviceCIDR} -j REJECT`);
   const loopback = opts.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
   nat.push(`-A ${names.services} ${comment('pgkube service nodeports')} -m addrtype --dst-type LOCAL${loopback} -j ${names.nodePorts}`);
 
