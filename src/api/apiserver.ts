@@ -243,7 +243,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${opts.tls ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ url, revision: startRv.toString() }, 'apiserver serving');
-  const stopKubernetesService = startKubernetesService(
+  const stopKubernetesService = await startKubernetesService(
     stores,
     {
       serviceClusterIPRange: opts.serviceClusterIPRange ?? '10.96.0.0/12',

@@ -107,18 +107,25 @@ export async function reconcileKubernetesService(stores: Map<string, GenericStor
   await ensure(stores.get('discovery.k8s.io/v1/endpointslices')!, 'kubernetes', slice, (c) => view(c) !== view(slice), (c) => ({ ...c, ...sliceBody }) as KubeObject);
 }
 
-/** Runs the reconciliation now and every 10 s; returns the function that stops it. */
-export function startKubernetesService(stores: Map<string, GenericStore>, opts: KubernetesServiceOptions, logger: Logger): () => void {
+/**
+ * Runs the reconciliation now (resolving once that first pass is done, so the API server starts with
+ * default/kubernetes in place and no writes of its own trail after start-up) and then every 10 s; the
+ * returned function stops it.
+ */
+export async function startKubernetesService(stores: Map<string, GenericStore>, opts: KubernetesServiceOptions, logger: Logger): Promise<() => void> {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  const pass = () =>
+    reconcileKubernetesService(stores, opts).catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'unable to sync the kubernetes service'),
+    );
   const tick = () => {
-    reconcileKubernetesService(stores, opts)
-      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'unable to sync the kubernetes service'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, INTERVAL_MS);
-      });
+    void pass().finally(() => {
+      if (!stopped) timer = setTimeout(tick, INTERVAL_MS);
+    });
   };
-  tick();
+  await pass();
+  timer = setTimeout(tick, INTERVAL_MS);
   return () => {
     stopped = true;
     clearTimeout(timer);
