@@ -32,6 +32,7 @@ import type { ServiceAccountOptions } from './authn/service-account-config.js';
 import { buildHttpApp, INSECURE_ADMIN } from './http-app.js';
 import { markUpgrade } from './kubelet-proxy.js';
 import type { KubeletClientConfig } from './kubelet-proxy.js';
+import { defaultAdvertiseAddress, startKubernetesService } from './kubernetes-service.js';
 import type { Authenticator } from './http-app.js';
 
 export interface ApiServerOptions {
@@ -63,6 +64,11 @@ export interface ApiServerOptions {
   serviceAccounts?: ServiceAccountOptions;
   /** --service-cluster-ip-range, validated by the command line: where Services get their cluster IPs (default 10.96.0.0/12). */
   serviceClusterIPRange?: string;
+  /**
+   * --advertise-address: where pods and other hosts reach this apiserver, written into the
+   * default/kubernetes Endpoints (default: the bind address if specific, else the host's first address).
+   */
+  advertiseAddress?: string;
   /** --service-node-port-range ("30000-32767", "30000+2767"): where Services get their node ports. */
   serviceNodePortRange?: string;
   /** --default-not-ready-toleration-seconds (300). */
@@ -266,6 +272,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${opts.tls ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ url, revision: startRv.toString() }, 'apiserver serving');
+  const stopKubernetesService = await startKubernetesService(
+    stores,
+    {
+      serviceClusterIPRange: opts.serviceClusterIPRange ?? '10.96.0.0/12',
+      advertiseAddress: opts.advertiseAddress ?? defaultAdvertiseAddress(opts.bindAddress),
+      port: address.port,
+    },
+    logger,
+  );
 
   return {
     url,
@@ -278,6 +293,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     stop() {
       stopping ??= (async () => {
         stopCompactor();
+        stopKubernetesService();
         await shutdownGracefully({
           server,
           inFlight,

@@ -7,7 +7,8 @@ import type { Logger } from '../client/index.js';
 import { Agent, KubeletServer, SimulatedRuntime } from '../agent/index.js';
 import type { PodRuntime } from '../agent/index.js';
 import { DockerRuntime } from '../agent/runtime/docker.js';
-import { dockerHost } from '../agent/docker/node-info.js';
+import { defaultNodeIP, dockerHost } from '../agent/docker/node-info.js';
+import { clusterDnsIPs, startNetworking } from './agent-networking.js';
 import { createCa, issueCertificate } from './pki.js';
 import { createLogger } from './logger.js';
 import type { LogFormat } from './logger.js';
@@ -31,7 +32,8 @@ export interface AgentFlags {
   /** Serve the kubelet API on this port (0: any free port); absent: no kubelet API. */
   kubeletPort?: number;
   /** The address the API server reaches the kubelet API at (reported as the nodes' InternalIP). */
-  nodeIp: string;
+  /** Absent: the first non-loopback IPv4 for a docker node, else 127.0.0.1. */
+  nodeIp?: string;
   /** Client certificates this CA signed may use the kubelet API (kubelet's --client-ca-file). */
   clientCaFile?: string;
   /** A bearer token that may use the kubelet API (the API server's --kubelet-client-token-file). */
@@ -45,13 +47,17 @@ export interface AgentFlags {
   rootDir?: string;
   containerBackoffBase: number;
   syncFrequency: number;
+  proxyMode?: string;
+  proxyLocalhostNodeports?: boolean;
+  dnsBindAddress: string;
+  dnsPort: number;
 }
 
 /**
  * The kubelet API with a self-signed serving certificate for the node address (the API server does not
  * verify it, as with --kubelet-insecure-tls).
  */
-async function startKubeletServer(flags: AgentFlags, runtime: PodRuntime, agent: () => Agent, log: Logger): Promise<KubeletServer> {
+async function startKubeletServer(flags: AgentFlags & { nodeIp: string }, runtime: PodRuntime, agent: () => Agent, log: Logger): Promise<KubeletServer> {
   if (!flags.clientCaFile && !flags.kubeletTokenFile) {
     throw new Error('--kubelet-port needs --client-ca-file or --kubelet-token-file: the kubelet API runs commands in containers and must know who asks');
   }
@@ -78,7 +84,8 @@ async function startKubeletServer(flags: AgentFlags, runtime: PodRuntime, agent:
  * send 50 requests/s (burst 100); unless told otherwise the process gets that budget per node.
  * `pgkube agent --runtime docker --node-name N`: one node whose pods are Docker containers.
  */
-export async function runAgent(flags: AgentFlags): Promise<void> {
+export async function runAgent(given: AgentFlags): Promise<void> {
+  const flags = { ...given, nodeIp: given.nodeIp ?? (given.runtime === 'docker' ? defaultNodeIP() : '127.0.0.1') };
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
   if (flags.runtime !== 'simulated' && flags.runtime !== 'docker') throw new Error(`runtime "${flags.runtime}" is not supported: use "simulated" or "docker"`);
   const nodeCount = flags.runtime === 'docker' ? 1 : flags.nodes;
@@ -108,12 +115,17 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     kubeletEndpoint: kubelet ? { address: flags.nodeIp, port: kubelet.port } : undefined,
   });
   const stop = new AbortController();
+  const owner = flags.runtime === 'docker' ? (flags.nodeName ?? os.hostname().toLowerCase()) : `${flags.nodeNamePrefix}0`;
+  const podCIDR = flags.runtime === 'docker' ? nodes[0]?.podCIDR : undefined;
+  const networking = startNetworking(flags, client, owner, podCIDR, log, stop.signal);
   const stats = setInterval(() => log.info({ ...agent.stats }, 'agent progress'), 30_000);
   stats.unref();
   stopOnSignals(async () => {
     stop.abort();
     clearInterval(stats);
     await kubelet?.close();
+    // The proxy takes its rules out before the process ends.
+    await networking;
     await client.close();
   }, log);
   log.info({ server: config.server, nodes: nodeCount, runtime: flags.runtime }, 'agent starting');
@@ -139,7 +151,7 @@ async function choosePodCIDR(client: Client, nodeName: string, flag: string | un
 }
 
 /** One node on the local Docker Engine: its runtime, and its shape from the docker host. */
-async function dockerNode(flags: AgentFlags, client: Client, log: Logger) {
+async function dockerNode(flags: AgentFlags & { nodeIp: string }, client: Client, log: Logger) {
   const nodeName = flags.nodeName ?? os.hostname().toLowerCase();
   const podCIDR = await choosePodCIDR(client, nodeName, flags.podCidr);
   if (!/^10\.244\.\d{1,3}\.0\/24$/.test(podCIDR)) throw new Error(`--pod-cidr ${podCIDR}: the docker runtime takes a /24 of the pgkube network 10.244.0.0/16`);
@@ -155,7 +167,7 @@ async function dockerNode(flags: AgentFlags, client: Client, log: Logger) {
     hostIP: flags.nodeIp,
     rootDir: flags.rootDir ?? path.join(os.tmpdir(), 'pgkube-agent', nodeName),
     infraImage: flags.podInfraImage,
-    clusterDNS: flags.clusterDns ?? [],
+    clusterDNS: clusterDnsIPs(flags),
     clusterDomain: flags.clusterDomain,
     backoffBaseMs: flags.containerBackoffBase * 1000,
     syncFrequencyMs: flags.syncFrequency * 1000,

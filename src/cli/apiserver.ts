@@ -25,6 +25,7 @@ export interface ApiServerFlags extends ServingFlags {
   kubeletClientCertificate?: string;
   kubeletClientKey?: string;
   kubeletClientTokenFile?: string;
+  advertiseAddress?: string;
 }
 
 /** --kubelet-client-certificate/-key (kube-apiserver's) and --kubelet-client-token-file: how we authenticate to node agents. */
@@ -56,6 +57,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<void> {
     authentication,
     serviceAccounts,
     serviceClusterIPRange: flags.serviceClusterIpRange,
+    advertiseAddress: flags.advertiseAddress,
     serviceNodePortRange: flags.serviceNodePortRange,
     defaultNotReadyTolerationSeconds: flags.defaultNotReadyTolerationSeconds,
     defaultUnreachableTolerationSeconds: flags.defaultUnreachableTolerationSeconds,

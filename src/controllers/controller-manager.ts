@@ -5,6 +5,8 @@ import { Client, EventRecorder, runLeaderElection, SharedInformerFactory } from 
 import type { Logger, RestConfig } from '../client/index.js';
 import type { ControllerContext } from './context.js';
 import * as deployment from './deployment/index.js';
+import * as endpoints from './endpoints/index.js';
+import * as endpointslice from './endpointslice/index.js';
 import * as garbagecollector from './garbagecollector/index.js';
 import * as namespace from './namespace/index.js';
 import * as nodelifecycle from './nodelifecycle/index.js';
@@ -27,6 +29,12 @@ export interface ControllerSettings {
   podGCQuarantineMs?: number;
   /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate ... (unset: upstream's defaults). */
   nodeLifecycle?: NodeLifecycleOptions;
+  /** --concurrent-endpoint-syncs (default 5). */
+  concurrentEndpointSyncs?: number;
+  /** --concurrent-service-endpoint-syncs (default 5). */
+  concurrentServiceEndpointSyncs?: number;
+  /** --max-endpoints-per-slice (default 100). */
+  maxEndpointsPerSlice?: number;
 }
 
 interface ControllerEntry {
@@ -39,6 +47,16 @@ interface ControllerEntry {
 
 /** Every controller this process can run, in one table (upstream: NewControllerDescriptors). */
 export const CONTROLLERS: ControllerEntry[] = [
+  {
+    name: 'endpoints-controller',
+    alias: endpoints.name,
+    run: (ctx, s) => endpoints.start(ctx, { workers: s.concurrentEndpointSyncs }),
+  },
+  {
+    name: 'endpointslice-controller',
+    alias: endpointslice.name,
+    run: (ctx, s) => endpointslice.start(ctx, { workers: s.concurrentServiceEndpointSyncs, maxEndpointsPerSlice: s.maxEndpointsPerSlice }),
+  },
   {
     name: 'garbage-collector-controller',
     alias: garbagecollector.name,

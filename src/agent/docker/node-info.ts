@@ -39,3 +39,11 @@ export async function dockerHost(docker: Docker): Promise<DockerHost> {
     },
   };
 }
+
+/** The first non-loopback IPv4 address of this machine (kubelet's default node IP), else loopback. */
+export function defaultNodeIP(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
