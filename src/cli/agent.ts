@@ -7,7 +7,7 @@ import type { Logger } from '../client/index.js';
 import { Agent, KubeletServer, SimulatedRuntime } from '../agent/index.js';
 import type { PodRuntime } from '../agent/index.js';
 import { DockerRuntime } from '../agent/runtime/docker.js';
-import { defaultNodeIP, dockerHost } from '../agent/docker/node-info.js';
+import { dockerHost } from '../agent/docker/node-info.js';
 import { clusterDnsIPs, startNetworking } from './agent-networking.js';
 import { createCa, issueCertificate } from './pki.js';
 import { createLogger } from './logger.js';
@@ -32,7 +32,7 @@ export interface AgentFlags {
   /** Serve the kubelet API on this port (0: any free port); absent: no kubelet API. */
   kubeletPort?: number;
   /** The address the API server reaches the kubelet API at (reported as the nodes' InternalIP). */
-  /** Absent: the first non-loopback IPv4 for a docker node, else 127.0.0.1. */
+  /** The nodes' InternalIP, where the API server reaches the kubelet API (absent: 127.0.0.1, this machine). */
   nodeIp?: string;
   /** Client certificates this CA signed may use the kubelet API (kubelet's --client-ca-file). */
   clientCaFile?: string;
@@ -85,7 +85,7 @@ async function startKubeletServer(flags: AgentFlags & { nodeIp: string }, runtim
  * `pgkube agent --runtime docker --node-name N`: one node whose pods are Docker containers.
  */
 export async function runAgent(given: AgentFlags): Promise<void> {
-  const flags = { ...given, nodeIp: given.nodeIp ?? (given.runtime === 'docker' ? defaultNodeIP() : '127.0.0.1') };
+  const flags = { ...given, nodeIp: given.nodeIp ?? '127.0.0.1' };
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
   if (flags.runtime !== 'simulated' && flags.runtime !== 'docker') throw new Error(`runtime "${flags.runtime}" is not supported: use "simulated" or "docker"`);
   const nodeCount = flags.runtime === 'docker' ? 1 : flags.nodes;

@@ -117,7 +117,7 @@ program
   .addOption(new Option('--status-workers <n>', 'pod status writes in flight at once').argParser(positive).default(32))
   .addOption(new Option('--node-lease-duration-seconds <n>', "duration of each node's Lease; it is renewed every quarter of it (kubelet's nodeLeaseDurationSeconds)").argParser(positive).default(40))
   .addOption(new Option('--kubelet-port <port>', 'serve the kubelet API (logs, exec, attach, port-forward) on this port, 0: any free one (default: not served)').argParser(integer))
-  .addOption(new Option('--node-ip <ip>', 'the nodes\' InternalIP, where the API server reaches the kubelet API (default: a docker node\'s first non-loopback IPv4, else 127.0.0.1)'))
+  .addOption(new Option('--node-ip <ip>', 'the nodes\' InternalIP, where the API server reaches the kubelet API (default: 127.0.0.1)'))
   .addOption(new Option('--client-ca-file <file>', 'CA bundle (PEM): client certificates it signed may use the kubelet API'))
   .addOption(new Option('--kubelet-token-file <file>', 'bearer token that may use the kubelet API'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('info'))
