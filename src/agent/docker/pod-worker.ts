@@ -28,7 +28,7 @@ import { containerName, LABEL_CONTAINER_NAME, LABEL_POD_IP, LABEL_RESTART_COUNT,
 import { kubeletPhase } from './phase.js';
 import { ProbeWorker } from './probes.js';
 import type { ProbeKind } from './probes.js';
-import { PodVolumes, VolumeError } from './volumes.js';
+import { PodVolumes } from './volumes.js';
 
 export interface WorkerEnv {
   docker: Docker;
@@ -348,7 +348,6 @@ export class PodWorker {
   private async startContainer(rec: Rec): Promise<void> {
     const img = await this.image(rec);
     if (!img) return;
-    const pod = this.pod;
     const c = rec.spec;
     let createOpts: Docker.ContainerCreateOptions;
     const attempt = rec.id ? rec.restartCount + 1 : rec.restartCount;
@@ -840,4 +839,3 @@ function stripLogFrames(buf: Buffer): string {
   return parts.length > 0 ? Buffer.concat(parts).toString('utf8') : buf.toString('utf8');
 }
 
-export { VolumeError };
