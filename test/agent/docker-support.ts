@@ -103,27 +103,39 @@ export async function startDockerCluster(apiServerArgs: string[] = []): Promise<
     startAgent,
     logs: () => agents.map((a) => `----- agent ${a.node} -----\n${a.output()}`).join('\n'),
     async stop() {
-      await Promise.all(agents.map((a) => a.stop()));
-      for (const a of agents) removeByLabel(a.node);
-      await client.close();
-      await cluster.stop();
-      rmSync(rootDir, { recursive: true, force: true });
+      try {
+        await Promise.all(agents.map((a) => a.stop()));
+        for (const a of agents) removeByLabel(a.node);
+      } finally {
+        await client.close();
+        await cluster.stop();
+        rmSync(rootDir, { recursive: true, force: true });
+      }
     },
   };
 }
 
 /** Removes the containers and volumes of one node (label pgkube.node), and the shared network once unused. */
 export function removeByLabel(node: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=pgkube.node=${node}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'pipe' });
-  const vols = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=pgkube.node=${node}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  if (vols.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...vols], { stdio: 'pipe' });
-  try {
-    // Fails while another test's pods still use it: that test removes it.
-    execFileSync('docker', ['network', 'rm', 'pgkube'], { stdio: 'pipe' });
-  } catch {
-    // in use
+  const list = (args: string[]) =>
+    execFileSync('docker', args, { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  const quietly = (args: string[]) => {
+    try {
+      execFileSync('docker', args, { stdio: 'pipe' });
+    } catch {
+      // already going (the agent removes pods' containers too), or in use by another test
+    }
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ids = list(['ps', '-aq', '--filter', `label=pgkube.node=${node}`]);
+    if (ids.length === 0) break;
+    for (const id of ids) quietly(['rm', '-f', id]);
   }
+  for (const v of list(['volume', 'ls', '-q', '--filter', `label=pgkube.node=${node}`])) quietly(['volume', 'rm', '-f', v]);
+  // Fails while another test's pods still use it: that test removes it.
+  quietly(['network', 'rm', 'pgkube']);
 }
 
 /** Runs a command in a pod's container (found by label) and returns its stdout. */
