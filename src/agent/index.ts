@@ -8,3 +8,5 @@ export { buildPodStatus, podPhase } from './pod-status.js';
 export { NodeLease, NODE_LEASE_NAMESPACE, LEASE_DURATION_SECONDS } from './node-lease.js';
 export { KubeletServer } from './server/kubelet-server.js';
 export type { KubeletServerOptions, PodLookup, StreamSessionInfo } from './server/kubelet-server.js';
+export { DockerRuntime, DEFAULT_INFRA_IMAGE } from './runtime/docker.js';
+export type { DockerRuntimeOptions } from './runtime/docker.js';

@@ -4,7 +4,7 @@
  * and removal of everything the test made, by label.
  */
 import { test } from '@jest/globals';
-import { execFileSync, spawnSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { Client, resources } from '../../src/client/index.js';
 import type { Pod } from '../../src/client/index.js';
 import { startCluster } from '../support/cluster.js';
 import type { Cluster } from '../support/cluster.js';
-import { eventually } from '../support/eventually.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'pgkube.js');
@@ -103,28 +103,39 @@ export async function startDockerCluster(apiServerArgs: string[] = []): Promise<
     startAgent,
     logs: () => agents.map((a) => `----- agent ${a.node} -----\n${a.output()}`).join('\n'),
     async stop() {
-      await Promise.all(agents.map((a) => a.stop()));
-      for (const a of agents) removeByLabel(a.node);
-      await client.close();
-      await cluster.stop();
-      rmSync(rootDir, { recursive: true, force: true });
+      try {
+        await Promise.all(agents.map((a) => a.stop()));
+        for (const a of agents) removeByLabel(a.node);
+      } finally {
+        await client.close();
+        await cluster.stop();
+        rmSync(rootDir, { recursive: true, force: true });
+      }
     },
   };
 }
 
 /** Removes the containers and volumes of one node (label pgkube.node), and the shared network once unused. */
 export function removeByLabel(node: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=pgkube.node=${node}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  // A container the agent is removing at the same moment makes `docker rm` fail; it goes either way.
-  if (ids.length > 0) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'pipe' });
-  const vols = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=pgkube.node=${node}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  if (vols.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...vols], { stdio: 'pipe' });
-  try {
-    // Fails while another test's pods still use it: that test removes it.
-    execFileSync('docker', ['network', 'rm', 'pgkube'], { stdio: 'pipe' });
-  } catch {
-    // in use
+  const list = (args: string[]) =>
+    execFileSync('docker', args, { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  const quietly = (args: string[]) => {
+    try {
+      execFileSync('docker', args, { stdio: 'pipe' });
+    } catch {
+      // already going (the agent removes pods' containers too), or in use by another test
+    }
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ids = list(['ps', '-aq', '--filter', `label=pgkube.node=${node}`]);
+    if (ids.length === 0) break;
+    for (const id of ids) quietly(['rm', '-f', id]);
   }
+  for (const v of list(['volume', 'ls', '-q', '--filter', `label=pgkube.node=${node}`])) quietly(['volume', 'rm', '-f', v]);
+  // Fails while another test's pods still use it: that test removes it.
+  quietly(['network', 'rm', 'pgkube']);
 }
 
 /** Runs a command in a pod's container (found by label) and returns its stdout. */
@@ -142,7 +153,7 @@ export function execInPod(pod: Pod, container: string, cmd: string[]): string {
 }
 
 export async function waitForNodeReady(client: Client, node: string, timeoutMs = 60_000): Promise<void> {
-  await eventually(
+  await waitFor(
     `node ${node} Ready`,
     async () => {
       const n = await client.resource(resources.nodes).get(node);
@@ -156,7 +167,7 @@ export async function waitForNodeReady(client: Client, node: string, timeoutMs =
 export async function waitForPod(client: Client, namespace: string, name: string, what: string, ok: (p: Pod) => boolean, timeoutMs = 60_000): Promise<Pod> {
   let last: Pod | undefined;
   try {
-    return await eventually(
+    return await waitFor(
       `pod ${name}: ${what}`,
       async () => {
         last = await client.resource(resources.pods, namespace).get(name);

@@ -9,27 +9,32 @@ import type { ContainerStateTerminated } from '../../client/index.js';
 import { metaTime } from '../runtime/simulated.js';
 import { NETWORK_GATEWAY, NETWORK_NAME, NETWORK_SUBNET } from './labels.js';
 
-/** Creates the `pgkube` bridge network (10.244.0.0/16) every node's pods join, unless it exists. */
+/**
+ * Creates the `pgkube` bridge network (10.244.0.0/16) every node's pods join, unless it exists. Agents
+ * starting together race to make it (the loser sees "Pool overlaps"), and a last user may be removing
+ * it: look again a few times before giving up.
+ */
 export async function ensurePodNetwork(docker: Docker): Promise<void> {
-  try {
-    await docker.getNetwork(NETWORK_NAME).inspect();
-    return;
-  } catch {
-    // missing: create it below
-  }
-  try {
-    await docker.createNetwork({
-      Name: NETWORK_NAME,
-      Driver: 'bridge',
-      CheckDuplicate: true,
-      IPAM: { Driver: 'default', Config: [{ Subnet: NETWORK_SUBNET, Gateway: NETWORK_GATEWAY }] },
-      Labels: { 'pgkube.network': 'pods' },
-    });
-  } catch (e) {
-    // Another agent made it at the same moment.
-    await docker.getNetwork(NETWORK_NAME).inspect().catch(() => {
-      throw e;
-    });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await docker.getNetwork(NETWORK_NAME).inspect();
+      return;
+    } catch {
+      // missing: create it below
+    }
+    try {
+      await docker.createNetwork({
+        Name: NETWORK_NAME,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: NETWORK_SUBNET, Gateway: NETWORK_GATEWAY }] },
+        Labels: { 'pgkube.network': 'pods' },
+      });
+      return;
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      await new Promise((r) => setTimeout(r, 500 + 100 * attempt));
+    }
   }
 }
 

@@ -19,7 +19,7 @@ import { Backoff, goDuration } from './backoff.js';
 import { hostsFile, podHostname, resolvConf } from './dns.js';
 import type { DnsSettings } from './dns.js';
 import type { PodPlacementInfo } from './downward.js';
-import { execIn, localImage, offlinePullError, reportedImageID, terminatedState, toMetaTime } from './engine.js';
+import { ensurePodNetwork, execIn, localImage, offlinePullError, reportedImageID, terminatedState, toMetaTime } from './engine.js';
 import type { LocalImage } from './engine.js';
 import { containerCreateOptions } from './container-config.js';
 import { containerEnv } from './env.js';
@@ -28,7 +28,7 @@ import { containerName, LABEL_CONTAINER_NAME, LABEL_POD_IP, LABEL_RESTART_COUNT,
 import { kubeletPhase } from './phase.js';
 import { ProbeWorker } from './probes.js';
 import type { ProbeKind } from './probes.js';
-import { PodVolumes, VolumeError } from './volumes.js';
+import { PodVolumes } from './volumes.js';
 
 export interface WorkerEnv {
   docker: Docker;
@@ -348,7 +348,6 @@ export class PodWorker {
   private async startContainer(rec: Rec): Promise<void> {
     const img = await this.image(rec);
     if (!img) return;
-    const pod = this.pod;
     const c = rec.spec;
     let createOpts: Docker.ContainerCreateOptions;
     const attempt = rec.id ? rec.restartCount + 1 : rec.restartCount;
@@ -381,7 +380,11 @@ export class PodWorker {
     this.event('Normal', 'Created', `Created container: ${c.name}`, rec);
     const previous = rec.id && rec.state.terminated ? { terminated: rec.state.terminated } : rec.lastState;
     if (rec.id) rec.restartCount = attempt;
-    if (rec.id) rec.previousId = rec.id;
+    if (rec.id) {
+      // kubelet's container GC keeps one dead instance per container (for logs --previous): drop the older one.
+      if (rec.previousId) void this.env.docker.getContainer(rec.previousId).remove({ force: true }).catch(() => undefined);
+      rec.previousId = rec.id;
+    }
     rec.id = created.id;
     rec.image = normalizeImage(c.image ?? '');
     rec.imageID = reportedImageID(img);
@@ -528,6 +531,8 @@ export class PodWorker {
           this.env.ips.release(this.uid);
           continue;
         }
+        // The shared network went away under us (its last user removed it): make it again.
+        if (/network .* not found/i.test(msg)) await ensurePodNetwork(this.env.docker).catch(() => undefined);
         this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${msg}`);
         this.wakeIn(RETRY_MS);
         return;
@@ -840,4 +845,3 @@ function stripLogFrames(buf: Buffer): string {
   return parts.length > 0 ? Buffer.concat(parts).toString('utf8') : buf.toString('utf8');
 }
 
-export { VolumeError };
