@@ -203,7 +203,9 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const children: RoleProcess[] = [];
   let started = false;
   let stopping = false;
+  let shuttingDown = false;
   const shutdown = async (): Promise<void> => {
+    shuttingDown = true;
     // The controllers, the scheduler and the agent stop within moments; a request stuck in flight must
     // not keep the API server and PostgreSQL running, so the wait is bounded (the process exits right
     // after anyway, and a child still there then gets SIGTERM through --pdeathsig).
@@ -238,7 +240,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
   // A child that stops on its own while we run is not restarted: say so, with where its log is.
   const watchExit = (child: RoleProcess): RoleProcess => {
     void child.exited.then((code) => {
-      if (!stopping) steps.line(` ! The ${child.role} exited (${code}); its log: ${child.logFile}`);
+      if (!shuttingDown) steps.line(` ! The ${child.role} exited (${code}); its log: ${child.logFile}`);
     });
     return child;
   };
