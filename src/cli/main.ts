@@ -4,6 +4,7 @@ import { controllerManagerCommand } from './controller-manager.js';
 import { boolean, commaList, duration, integer, positive, repeatable } from './flags.js';
 import { runAgent } from './agent.js';
 import { LOG_FORMATS } from './logger.js';
+import { NODE_RUNTIMES } from './node-runtime.js';
 import { DEFAULT_SCHEDULER_NAME, runScheduler } from './scheduler.js';
 import { parsePortRange } from '../registry/allocation.js';
 import { runKubeconfig, runUp } from './up.js';
@@ -62,6 +63,8 @@ program
   .addOption(new Option('--database-url <url>', 'use this PostgreSQL instead of the embedded one').env('PGKUBE_DATABASE_URL'))
   .addOption(new Option('--tls-san <name>', 'extra DNS name or IP address for the serving certificate (repeatable, or comma-separated)').env('PGKUBE_TLS_SAN').argParser(commaList))
   .addOption(new Option('--kubeconfig <file>', 'merge the admin kubeconfig into this file instead of $KUBECONFIG or ~/.kube/config').env('PGKUBE_KUBECONFIG'))
+  .addOption(new Option('--node-runtime <runtime>', 'the node agent it runs: docker (real containers), simulated, auto (docker when a Docker engine answers, else simulated) or none').env('PGKUBE_NODE_RUNTIME').choices(NODE_RUNTIMES).default('auto'))
+  .addOption(new Option('--scheduler <bool>', 'run the scheduler (false: another process schedules, as in docker-compose.yml)').env('PGKUBE_SCHEDULER').argParser(boolean).default(true))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('PGKUBE_LOG_LEVEL').default('warn'))
   .action(runUp);
 

@@ -11,7 +11,11 @@ import { isRoot, startEmbeddedPostgres } from './embedded-postgres.js';
 import { createLogger } from './logger.js';
 import type { RunningPostgres } from './embedded-postgres.js';
 import { adminKubeconfig, kubeconfigPath, kubeconfigYaml, mergeKubeconfig } from './kubeconfig.js';
+import { decideNodeRuntime } from './node-runtime.js';
+import type { NodeRuntimeChoice } from './node-runtime.js';
 import { ensureClusterPki, splitSans, writeFileAtomic } from './pki.js';
+import type { RoleProcess } from './role-process.js';
+import { ensureKubeletToken, startNodeAgent, startScheduler } from './up-roles.js';
 
 export interface UpFlags {
   dataDir?: string;
@@ -21,6 +25,10 @@ export interface UpFlags {
   tlsSan?: string[];
   kubeconfig?: string;
   logLevel: string;
+  /** Which node agent to run as a child process: auto (docker when reachable, else simulated), or none. */
+  nodeRuntime: NodeRuntimeChoice;
+  /** Whether to run the scheduler as a child process. */
+  scheduler: boolean;
 }
 
 /** The name of the cluster, user and context in kubeconfigs. */
@@ -28,6 +36,8 @@ export const CONTEXT = 'pgkube';
 /** The administrator's kubeconfig inside the data directory (what `pgkube kubeconfig` prints). */
 export const ADMIN_KUBECONFIG = 'admin.kubeconfig';
 const LOCK_FILE = 'pgkube.lock';
+/** How long stopping waits for the controllers and the child processes before going on. */
+const STOP_BOUND_MS = 5000;
 /** The first address of the default service range (10.96.0.0/12), where in-cluster clients find the API. */
 const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
@@ -190,17 +200,24 @@ export async function runUp(flags: UpFlags): Promise<void> {
   let postgres: RunningPostgres | undefined;
   let server: RunningApiServer | undefined;
   let controllers: { stop(): Promise<void> } | undefined;
+  const children: RoleProcess[] = [];
   let started = false;
   let stopping = false;
+  let shuttingDown = false;
   const shutdown = async (): Promise<void> => {
-    // The controllers stop within moments; a request stuck in flight must not keep the API server and
-    // PostgreSQL running, so the wait is bounded (the process exits right after anyway).
+    shuttingDown = true;
+    // The controllers, the scheduler and the agent stop within moments; a request stuck in flight must
+    // not keep the API server and PostgreSQL running, so the wait is bounded (the process exits right
+    // after anyway, and a child still there then gets SIGTERM through --pdeathsig).
     await Promise.race([
-      controllers?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the controller-manager')),
+      Promise.all([
+        controllers?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the controller-manager')),
+        ...children.map((c) => c.stop(STOP_BOUND_MS - 1000)),
+      ]),
       new Promise<void>((resolve) => setTimeout(() => {
-        logger.warn({}, 'the controller-manager did not stop within 5 s; stopping the API server anyway');
+        logger.warn({}, 'the controller-manager, scheduler or agent did not stop within 5 s; stopping the API server anyway');
         resolve();
-      }, 5000).unref()),
+      }, STOP_BOUND_MS).unref()),
     ]);
     await server?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping the API server'));
     await postgres?.stop().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'stopping PostgreSQL'));
@@ -220,6 +237,13 @@ export async function runUp(flags: UpFlags): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A child that stops on its own while we run is not restarted: say so, with where its log is.
+  const watchExit = (child: RoleProcess): RoleProcess => {
+    void child.exited.then((code) => {
+      if (!shuttingDown) steps.line(` ! The ${child.role} exited (${code}); its log: ${child.logFile}`);
+    });
+    return child;
+  };
   const step = async <T>(text: string, work: () => Promise<T>, done?: (result: T) => string): Promise<T> => {
     const result = await steps.run(text, work, done);
     if (stopping) throw new Interrupted();
@@ -243,6 +267,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
       databaseUrl = pg.url;
     }
 
+    const kubeletToken = ensureKubeletToken(path.join(dataDir, 'pki'));
     const running = await step(`Starting the API server on ${flags.bindAddress}:${flags.port}`, async () => {
       try {
         server = await startApiServer({
@@ -255,6 +280,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
             onFailure: (reason, req) => logger.info({ reason, uri: req.url }, 'unable to authenticate the request'),
           },
           serviceAccounts: { signingKey: pki.serviceAccount.key, keys: [pki.serviceAccount.pub] },
+          kubeletClient: { token: kubeletToken },
           logger,
         });
         return server;
@@ -267,13 +293,33 @@ export async function runUp(flags: UpFlags): Promise<void> {
 
     const config = adminKubeconfig({ name: CONTEXT, server: serverUrl, caCert: pki.ca.cert, client: pki.admin });
     const target = kubeconfigPath(flags.kubeconfig);
+    const adminFile = path.join(dataDir, ADMIN_KUBECONFIG);
     await step(`Writing kubeconfig to ${target}`, async () => {
-      writeFileAtomic(path.join(dataDir, ADMIN_KUBECONFIG), kubeconfigYaml(config), 0o600);
+      writeFileAtomic(adminFile, kubeconfigYaml(config), 0o600);
       mergeKubeconfig(target, config);
     });
+    const restConfig = restConfigFromKubeconfig(kubeconfigYaml(config));
     await step('Starting the controller-manager', async () => {
-      controllers = startInProcessControllerManager(restConfigFromKubeconfig(kubeconfigYaml(config)), logger);
+      controllers = startInProcessControllerManager(restConfig, logger);
     }, () => 'Started the controller-manager (garbage collector, namespace and pod GC controllers)');
+    if (flags.scheduler) {
+      await step('Starting the scheduler', async () => {
+        children.push(watchExit(startScheduler(dataDir, adminFile)));
+      }, () => `Started the scheduler (log: ${path.join(dataDir, 'scheduler.log')})`);
+    }
+    const decision = await decideNodeRuntime(flags.nodeRuntime);
+    if (decision.runtime !== 'none') {
+      const runtime = decision.runtime;
+      await step(
+        `Starting a node agent (${runtime}: ${decision.reason})`,
+        async () => {
+          const node = await startNodeAgent({ dataDir, kubeconfig: adminFile, runtime, config: restConfig });
+          children.push(watchExit(node.agent));
+          return node;
+        },
+        (a) => `Started a node agent (${runtime}: ${decision.reason}); node ${a.nodeName} is Ready (log: ${a.agent.logFile})`,
+      );
+    }
     started = true;
 
     const kubectl = flags.kubeconfig ? `kubectl --kubeconfig ${target} --context ${CONTEXT}` : `kubectl --context ${CONTEXT}`;

@@ -81,7 +81,7 @@ export function tail(file: string, lines = 30): string {
   return readOr(file, '(no log)').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-function which(cmd: string): string | undefined {
+export function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   const p = r.stdout?.trim();
   return r.status === 0 && p ? p : undefined;

@@ -1,7 +1,9 @@
 /**
  * The newcomer's path: `pgkube up` (built output, as `npm start` runs it) with a fresh HOME, then the
  * real kubectl 1.33 over TLS with the kubeconfig it merged; a restart keeps the data; one `up` per data
- * directory. Then `pgkube apiserver` with a static token file, and what is refused with 401.
+ * directory; the scheduler and the node agent it runs (simulated here: fast, and no Docker needed) run
+ * a Deployment's pods, and stop with it, even when it is killed. Then `pgkube apiserver` with a static
+ * token file, and what is refused with 401.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -46,7 +48,8 @@ interface Pgkube {
 }
 
 function pgkube(args: string[], env: Record<string, string> = {}): Pgkube {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1', ...env };
+  // Restarts of up run the simulated node agent too (the first start asks for it with the flag).
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1', PGKUBE_NODE_RUNTIME: 'simulated', ...env };
   delete childEnv.KUBECONFIG;
   delete childEnv.PGKUBE_DATABASE_URL;
   const child = spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,6 +129,32 @@ function httpsGet(url: string, ca: string, client?: KeyPair): Promise<{ status: 
   });
 }
 
+/** The scheduler and agent processes up started on this data directory (found by their kubeconfig argument). */
+function roleProcesses(): string[] {
+  const admin = path.join(dataDir, 'admin.kubeconfig');
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (args.includes(admin)) found.push(`${pid}: ${args.join(' ')}`);
+  }
+  return found;
+}
+
+async function waitNoRoleProcesses(timeoutMs = 15_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = roleProcesses();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = roleProcesses();
+  }
+  return left;
+}
+
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 const readCa = () => fs.readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
 
@@ -180,7 +209,7 @@ afterAll(async () => {
 test('first start: certificates, embedded PostgreSQL, TLS, and a kubeconfig merged into ~/.kube/config', async () => {
   port = await freePort();
   server = `https://127.0.0.1:${port}`;
-  up = pgkube(['up', '--data-dir', dataDir, '--port', String(port)]);
+  up = pgkube(['up', '--data-dir', dataDir, '--port', String(port), '--node-runtime', 'simulated']);
   const out = await up.waitFor(/kubectl --context pgkube get ns/);
   expect(out).toContain(`Starting pgkube in ${dataDir}`);
   expect(out).toMatch(/^ ✓ Created certificates$/m);
@@ -189,11 +218,14 @@ test('first start: certificates, embedded PostgreSQL, TLS, and a kubeconfig merg
   expect(out).toContain(`Writing kubeconfig to ${kubeconfig}`);
   expect(out).toContain('Set kubectl context to "pgkube"');
   expect(out).toMatch(/^ ✓ Started the controller-manager \(garbage collector, namespace and pod GC controllers\)$/m);
+  expect(out).toContain(` ✓ Started the scheduler (log: ${path.join(dataDir, 'scheduler.log')})\n`);
+  expect(out).toContain(` ✓ Started a node agent (simulated: as --node-runtime asks); node sim-node-0 is Ready (log: ${path.join(dataDir, 'agent.log')})\n`);
   expect(out).not.toMatch(/\x1b\[/); // no colour off a terminal
 
   // Keys and kubeconfigs are private.
   for (const key of ['ca.key', 'apiserver.key', 'admin.key', 'sa.key']) expect(mode(path.join(dataDir, 'pki', key))).toBe(0o600);
   expect(mode(path.join(dataDir, 'pki', 'sa.pub'))).toBe(0o644);
+  expect(mode(path.join(dataDir, 'pki', 'kubelet-client.token'))).toBe(0o600);
   expect(mode(path.join(dataDir, 'admin.kubeconfig'))).toBe(0o600);
   expect(mode(kubeconfig)).toBe(0o600);
 
@@ -215,6 +247,27 @@ test('kubectl --context pgkube get ns works over TLS as the administrator', asyn
   expect(r.stdout).toMatch(/^kube-system\s/m);
   // The user's other context is untouched and still selectable.
   expect((await kubectl(['config', 'get-contexts', '-o', 'name'])).stdout.split('\n').sort()).toEqual(['', 'other', 'pgkube']);
+});
+
+test('kubectl get nodes: the node agent that up runs registered one Ready node', async () => {
+  const r = await kubectl(['--context', 'pgkube', 'get', 'nodes', '--no-headers']);
+  expect(r.stderr).toBe('');
+  expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^sim-node-0\s+Ready\s/)]);
+});
+
+test('a Deployment created with kubectl gets Running pods (controller-manager, scheduler and agent of up)', async () => {
+  const created = await kubectl(['--context', 'pgkube', 'create', 'deployment', 'web', '--image=local/busybox:1', '--replicas=2']);
+  expect(created.stderr).toBe('');
+  const rollout = await kubectl(['--context', 'pgkube', 'rollout', 'status', 'deployment/web', '--timeout=90s']);
+  expect(rollout.stdout).toContain('deployment "web" successfully rolled out');
+  const pods = await kubectl(['--context', 'pgkube', 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}']);
+  expect(pods.stdout.trim().split('\n')).toEqual(['sim-node-0 Running', 'sim-node-0 Running']);
+  // kubectl logs goes through the API server to the agent's kubelet API, with the token they share.
+  const name = (await kubectl(['--context', 'pgkube', 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+  const logs = await kubectl(['--context', 'pgkube', 'logs', name]);
+  expect(logs.stderr).toBe('');
+  expect(logs.stdout).toContain('simulated container busybox started');
+  expect((await kubectl(['--context', 'pgkube', 'delete', 'deployment', 'web'])).code).toBe(0);
 });
 
 test('kubectl delete namespace returns: the controller-manager inside up empties and removes it', async () => {
@@ -290,6 +343,7 @@ test('Ctrl-C stops cleanly; the next pgkube up keeps the data and the certificat
   expect(up!.output()).toContain('Stopped; the data stays for the next "pgkube up"');
   expect(fs.existsSync(path.join(dataDir, 'pgkube.lock'))).toBe(false);
   expect(fs.existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false); // PostgreSQL shut down
+  expect(roleProcesses()).toEqual([]); // the scheduler and the agent were stopped before up exited
 
   port = await freePort();
   server = `https://127.0.0.1:${port}`;
@@ -323,6 +377,17 @@ test('--kubeconfig writes only there; --tls-san names go into the serving certif
   const r = await kubectl(['get', 'cm', 'kept', '-o', 'name'], { kubeconfig: only });
   expect(r.stdout.trim()).toBe('configmap/kept');
   expect(await interrupt(up!)).toBe(0);
+  up = undefined;
+});
+
+test('killed with SIGKILL, up takes its scheduler and agent with it (--pdeathsig)', async () => {
+  port = await freePort();
+  up = pgkube(['up', '--data-dir', dataDir, '--port', String(port), '--kubeconfig', path.join(tmp, 'killed', 'kubeconfig')]);
+  await up.waitFor(/get ns/);
+  expect(roleProcesses()).toHaveLength(2);
+  up.child.kill('SIGKILL');
+  await up.exited;
+  expect(await waitNoRoleProcesses()).toEqual([]);
   up = undefined;
 });
 

@@ -2,7 +2,9 @@
  * docker-compose.yml end to end: the image builds from the Dockerfile (base images given through the
  * compose file's variables: local/node:20 and local/postgres:15 on machines with no registry), `up -d`
  * starts PostgreSQL and then the API server once PostgreSQL is healthy, stock kubectl reaches the API
- * through the admin kubeconfig that the server exports to a bind-mounted folder, `down` and `up` again
+ * through the admin kubeconfig that the server exports to a bind-mounted folder, the scheduler and agent
+ * services register a Ready node and run a pod there (kubectl logs reaches the agent's kubelet API through
+ * the API server), `down` and `up` again
  * keep the data and the credentials (named volumes), and `down -v` leaves nothing behind.
  *
  * Each run is its own compose project (`pgkube-e2e-<pid>-<random>`) publishing the API on a free port of
@@ -15,6 +17,7 @@
  *   PGKUBE_TEST_NODE_IMAGE       NODE_IMAGE build argument                     (local/node:20)
  *   PGKUBE_TEST_POSTGRES_IMAGE   PostgreSQL image                              (local/postgres:15)
  *   PGKUBE_TEST_KUBECTL          kubectl binary                                (1.33 from shared/tools/clients.sh)
+ *   PGKUBE_TEST_AGENT_RUNTIME    the agent service's runtime, docker or simulated (simulated)
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -42,8 +45,10 @@ const describeWithDocker = unavailable ? describe.skip : describe;
 const BUILD_TIMEOUT = 10 * 60_000; // a cold build runs `npm ci` twice; a cached one takes seconds
 const HEALTH_TIMEOUT = 120_000;
 const NAMESPACE = 'compose-e2e';
+// Simulated by default: its pods need no Docker, and the test leaves no containers behind if killed.
+const AGENT_RUNTIME = process.env.PGKUBE_TEST_AGENT_RUNTIME || 'simulated';
 
-describeWithDocker('docker-compose.yml (PostgreSQL + pgkube API server)', () => {
+describeWithDocker('docker-compose.yml (PostgreSQL, API server, scheduler, node agent)', () => {
   let dir: string;
   let outputDir: string;
   let hostPort: number;
@@ -92,7 +97,12 @@ describeWithDocker('docker-compose.yml (PostgreSQL + pgkube API server)', () => 
       PGKUBE_HOST_PORT: String(hostPort),
       PGKUBE_KUBECONFIG_DIR: outputDir,
       PGKUBE_LOG_LEVEL: 'info',
+      // The agent runs in the host's network: its kubelet API takes a free port of the host.
+      PGKUBE_AGENT_RUNTIME: AGENT_RUNTIME,
+      PGKUBE_KUBELET_PORT: String(await freePort()),
+      PGKUBE_AGENT_ROOT_DIR: path.join(dir, 'agent'),
     };
+    await fs.mkdir(env.PGKUBE_AGENT_ROOT_DIR!);
     const stale = await removeStaleProjects(compose, env);
     if (stale.length > 0) timings.push(`removed projects of killed runs: ${stale.join(', ')}`);
     project = new ComposeProject(compose, `${PROJECT_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`, env);
@@ -174,6 +184,45 @@ describeWithDocker('docker-compose.yml (PostgreSQL + pgkube API server)', () => 
     const listed = await kubectl.check(['get', 'configmaps', '-n', NAMESPACE, '-l', 'app=demo', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.data.key} {end}']);
     expect(listed.trim()).toBe('demo-1=v2 demo-2=x');
   }, 180_000);
+
+  step('the scheduler and agent services: a node registers Ready, a pod runs there, kubectl logs reaches it', async () => {
+    const readyNodes = async () => {
+      const out = await kubectl.check(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+      const ready = out.split('\n').filter((l) => l.endsWith(' True')).map((l) => l.split(' ')[0]!);
+      return ready.length > 0 ? ready : undefined;
+    };
+    const nodes = await timed('node Ready', () => waitFor('a Ready node', 90_000, readyNodes));
+    expect(nodes).toHaveLength(1);
+    if (AGENT_RUNTIME === 'simulated') expect(nodes).toEqual(['sim-node-0']);
+
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'runner', namespace: NAMESPACE },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'runner', image: 'local/busybox:1', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo hello from compose; sleep 3600'] }],
+      },
+    };
+    await kubectl.check(['create', '--validate=false', '-f', '-'], JSON.stringify(pod));
+    const placed = await timed('pod Running', () =>
+      waitFor('the pod Running', 90_000, async () => {
+        const out = await kubectl.check(['get', 'pod', 'runner', '-n', NAMESPACE, '-o', 'jsonpath={.spec.nodeName} {.status.phase}']);
+        return out.endsWith(' Running') ? out : undefined;
+      }),
+    );
+    expect(placed).toBe(`${nodes[0]} Running`);
+    // API server container -> the agent's kubelet API on the host, with the token from the shared volume.
+    const logs = await kubectl.check(['logs', 'runner', '-n', NAMESPACE]);
+    expect(logs).toContain(AGENT_RUNTIME === 'simulated' ? 'simulated container runner started' : 'hello from compose');
+    await kubectl.check(['delete', 'pod', 'runner', '-n', NAMESPACE, '--timeout=60s']);
+
+    // Each started once: they waited for the API server's health instead of crashing into it.
+    for (const service of ['scheduler', 'agent']) {
+      const id = await project.containerId(service);
+      expect(`${service}: ${(await run('docker', ['inspect', '--format', '{{.RestartCount}} {{.State.Status}}', id])).stdout.trim()}`).toBe(`${service}: 0 running`);
+    }
+  }, 240_000);
 
   step('down keeps the volumes; up -d again serves the same objects to the same credentials', async () => {
     await timed('down (volumes kept)', () => project.exec(['down', '--timeout', '10'], 180_000));
