@@ -15,7 +15,7 @@ import { Client, resources } from '../../src/client/index.js';
 import type { Pod } from '../../src/client/index.js';
 import { startCluster } from '../support/cluster.js';
 import type { Cluster } from '../support/cluster.js';
-import { waitFor } from '../support/wait.js';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'pgkube.js');
@@ -153,7 +153,7 @@ export function execInPod(pod: Pod, container: string, cmd: string[]): string {
 }
 
 export async function waitForNodeReady(client: Client, node: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(
+  await eventually(
     `node ${node} Ready`,
     async () => {
       const n = await client.resource(resources.nodes).get(node);
@@ -167,7 +167,7 @@ export async function waitForNodeReady(client: Client, node: string, timeoutMs =
 export async function waitForPod(client: Client, namespace: string, name: string, what: string, ok: (p: Pod) => boolean, timeoutMs = 60_000): Promise<Pod> {
   let last: Pod | undefined;
   try {
-    return await waitFor(
+    return await eventually(
       `pod ${name}: ${what}`,
       async () => {
         last = await client.resource(resources.pods, namespace).get(name);
