@@ -136,7 +136,16 @@ async function main(): Promise<void> {
       } as Pod),
     ),
   );
-  out(`${PODS} pods created on ${node}; sampling`);
+  out(`${PODS} pods created on ${node}`);
+  // Warm-up: the first starts of 50 containers are a burst of their own; sampling begins once every pod
+  // has crashed and restarted at least once (or after 60 s), so the trend is the steady crash loop's.
+  const warm = nowMs() + 60_000;
+  while (nowMs() < warm && !stoppedBy()) {
+    const items = (await pods.list({ labelSelector: 'bench=crashloop' })).items;
+    if (items.every((p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1)) break;
+    await sleep(1000);
+  }
+  out(`warmed up after ${fmt((nowMs() - warm + 60_000) / 1000)} s; sampling`);
 
   interface Sample { t: number; cpuPct: number; rss: number; statusPerS: number; restarts: number }
   const samples: Sample[] = [];
