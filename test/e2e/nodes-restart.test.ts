@@ -88,7 +88,6 @@ suite(title, () => {
       command: ['sh', '-c', 'touch /tmp/alive; exec sleep 3600'],
       livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 2 },
     }));
-    await waitPod('live', 'running', (p) => !!p.status?.containerStatuses?.[0]?.state?.running);
     const first = await waitPod('live', 'running', (p) => !!p.status?.containerStatuses?.[0]?.state?.running);
     expect(first.status!.containerStatuses![0].restartCount).toBe(0);
     expect(await k.kubectl(['exec', 'live', '--', 'rm', '/tmp/alive'])).toMatchObject({ code: 0 });
