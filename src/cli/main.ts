@@ -105,7 +105,7 @@ program
   .addOption(new Option('--cluster-dns <ips>', 'docker runtime: DNS server IP(s) for dnsPolicy ClusterFirst (comma-separated)').argParser(commaList))
   .addOption(new Option('--cluster-domain <domain>', 'docker runtime: the cluster\'s DNS domain').default('cluster.local'))
   .addOption(new Option('--proxy-mode <mode>', 'service proxy: iptables (kube-proxy\'s iptables mode) or none (default: iptables with the docker runtime, none simulated)').choices(['iptables', 'none']))
-  .addOption(new Option('--proxy-localhost-nodeports', 'service proxy: answer node ports on 127.0.0.1 too (the node must have route_localnet=1)'))
+  .addOption(new Option('--proxy-localhost-nodeports', 'service proxy: answer node ports on 127.0.0.1 too (sets net.ipv4.conf.all.route_localnet=1, as kube-proxy does)'))
   .addOption(new Option('--dns-bind-address <ip>', 'cluster DNS: where it listens, behind the kube-dns Service (default: the pgkube bridge gateway)').default('10.244.0.1'))
   .addOption(new Option('--dns-port <port>', 'cluster DNS: its port').argParser(integer).default(53))
   .addOption(new Option('--root-dir <dir>', 'docker runtime: where pod volumes and files live (default: <tmp>/pgkube-agent/<node>)'))

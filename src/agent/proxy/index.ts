@@ -7,6 +7,7 @@ import { resources, SharedInformerFactory, silentLogger } from '../../client/ind
 import type { Client, EndpointSlice, Logger, Service, SharedInformer } from '../../client/index.js';
 import { bridgeWithAddress, enableHairpin } from './hairpin.js';
 import { apply, iptablesUsable, remove } from './iptables.js';
+import { ensureRouteLocalnet } from './route-localnet.js';
 import { buildRules, chainNames } from './rules.js';
 import type { ChainNames } from './rules.js';
 import { servicePorts } from './service-map.js';
@@ -80,6 +81,11 @@ export class ServiceProxy {
     if (problem) {
       this.log.warn({ err: problem }, 'service proxy disabled: iptables is not usable here');
       return;
+    }
+    if (this.opts.localhostNodePorts) {
+      const err = await ensureRouteLocalnet();
+      if (err) this.log.warn({ err }, 'unable to set net.ipv4.conf.all.route_localnet=1: node ports will not answer on 127.0.0.1');
+      else this.log.info('net.ipv4.conf.all.route_localnet=1, so node ports answer on 127.0.0.1');
     }
     const informers = new SharedInformerFactory(this.opts.client, { log: this.log });
     this.services = informers.informerFor(resources.services);
