@@ -4,6 +4,7 @@
  * the workers must look at. It never calls the API; the workers verify every decision against the live
  * objects before they delete anything.
  */
+import type { OwnerReference } from '../../client/index.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
 export const FINALIZER_FOREGROUND = 'foregroundDeletion';
@@ -18,14 +19,8 @@ export interface Identity {
   uid: string;
 }
 
-export interface OwnerRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+/** An owner reference as the API serves it. */
+export type OwnerRef = OwnerReference;
 
 /** What the graph needs of an object: metadata only. */
 export interface ObservedObject {

@@ -3,6 +3,9 @@
  * pkg/util/taints): matching, finding, adding and removing.
  */
 import type { Taint, Toleration } from '../../client/index.js';
+import { toleratesTaint } from '../../machinery/tolerations.js';
+
+export { toleratesTaint };
 
 /** The taints the node lifecycle controller manages (upstream: k8s.io/api/core/v1 well_known_taints.go). */
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -12,16 +15,6 @@ export const TAINT_NODE_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
 export const TAINT_NODE_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
 export const TAINT_NODE_NETWORK_UNAVAILABLE = 'node.kubernetes.io/network-unavailable';
 export const TAINT_NODE_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';
-
-/** Toleration.ToleratesTaint: the effect (when set), the key (when set), then Exists or an equal value. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const op = t.operator || 'Equal';
-  if (op === 'Exists') return true;
-  if (op === 'Equal') return (t.value ?? '') === (taint.value ?? '');
-  return false;
-}
 
 /**
  * For every taint, the first toleration that tolerates it (upstream: GetMatchingTolerations). `allTolerated`
