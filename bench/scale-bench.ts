@@ -20,10 +20,10 @@ import { buildNode } from '../src/agent/index.js';
 import { schedulePod, defaultProfile } from '../src/scheduler/index.js';
 import { SchedulerCache } from '../src/scheduler/cache.js';
 import { spawnApiServer } from './support/apiserver.js';
-import { cleanupAll, onCleanup, stoppedBy } from './support/cleanup.js';
+import { onCleanup, runBench, stoppedBy } from './support/cleanup.js';
 import { machineInfo, treeSeconds } from './support/cpu.js';
 import { openBenchDatabase } from './support/postgres.js';
-import { spawnRole } from './support/role.js';
+import { spawnRole, writePlainKubeconfig } from './support/role.js';
 import type { RoleChild } from './support/role.js';
 import { fmt, ms, nowMs, sleep, summarize, table } from './support/stats.js';
 
@@ -154,11 +154,7 @@ async function main(): Promise<void> {
   const logDir = db.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pgkube-scale-'));
   const server = await spawnApiServer({ databaseUrl: db.url, logFile: path.join(logDir, 'apiserver.log') });
   out(`apiserver ${server.url} (pid ${server.pid}); logs in ${logDir}`);
-  const kubeconfig = path.join(logDir, 'kubeconfig');
-  fs.writeFileSync(
-    kubeconfig,
-    `apiVersion: v1\nkind: Config\nclusters:\n- name: bench\n  cluster:\n    server: ${server.url}\nusers:\n- name: bench\n  user: {}\ncontexts:\n- name: bench\n  context:\n    cluster: bench\n    user: bench\ncurrent-context: bench\n`,
-  );
+  const kubeconfig = writePlainKubeconfig(logDir, server.url);
   const client = new Client({ server: server.url, qps: 10_000, burst: 10_000 });
   onCleanup({ name: 'bench client', run: () => client.close(), runSync: () => undefined });
 
@@ -327,11 +323,4 @@ async function main(): Promise<void> {
   await server.stop();
 }
 
-main()
-  .then(() => cleanupAll())
-  .catch(async (err: unknown) => {
-    if (stoppedBy()) return;
-    process.stderr.write(`\nbenchmark failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanupAll();
-    process.exitCode = 1;
-  });
+runBench(main);

@@ -35,7 +35,7 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { spawnApiServer } from './support/apiserver.js';
 import type { ApiServerChild } from './support/apiserver.js';
-import { cleanupAll, onCleanup, stoppedBy } from './support/cleanup.js';
+import { onCleanup, runBench, stoppedBy } from './support/cleanup.js';
 import { CpuMeter, machineInfo } from './support/cpu.js';
 import type { CpuSample, CpuUse } from './support/cpu.js';
 import { keepAliveAgent, request } from './support/http.js';
@@ -802,11 +802,4 @@ function reportProfile(dir: string, windows: { label: string; from: number; to: 
   }
 }
 
-main()
-  .then(() => cleanupAll())
-  .catch(async (err: unknown) => {
-    if (stoppedBy()) return;
-    process.stderr.write(`\nbenchmark failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanupAll();
-    process.exitCode = 1;
-  });
+runBench(main);

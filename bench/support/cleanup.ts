@@ -78,3 +78,15 @@ function install(): void {
     }
   });
 }
+
+/** Runs a benchmark's main, then every cleanup; a failure is printed and sets exit code 1 (not after a signal). */
+export function runBench(main: () => Promise<void>): void {
+  main()
+    .then(() => cleanupAll())
+    .catch(async (err: unknown) => {
+      if (stoppedBy()) return;
+      process.stderr.write(`\nbenchmark failed: ${(err as Error).stack ?? String(err)}\n`);
+      await cleanupAll();
+      process.exitCode = 1;
+    });
+}

@@ -59,3 +59,13 @@ export function spawnRole(role: string, args: string[], logFile: string): RoleCh
     },
   };
 }
+
+/** A kubeconfig file in `dir` for a plain-HTTP apiserver (no credentials: `--insecure` serves everyone as admin). */
+export function writePlainKubeconfig(dir: string, server: string): string {
+  const file = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: bench\n  cluster:\n    server: ${server}\nusers:\n- name: bench\n  user: {}\ncontexts:\n- name: bench\n  context:\n    cluster: bench\n    user: bench\ncurrent-context: bench\n`,
+  );
+  return file;
+}
